@@ -1,0 +1,118 @@
+import { describe, expect, it } from '@jest/globals';
+import { availableParallelism } from 'node:os';
+import {
+  DEFAULT_GRACE_MS,
+  parseAppOptions,
+  UsageError,
+} from './app-options.js';
+
+const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) =>
+  parseAppOptions(argv, env);
+
+describe('parseAppOptions', () => {
+  it('defaults to FORK on 8080 with one worker per processor', () => {
+    expect(parse([])).toMatchObject({
+      args: [],
+      port: 8080,
+      mode: 'FORK',
+      workers: availableParallelism(),
+      help: false,
+      maxCant: 1_000_000_000,
+      graceMs: DEFAULT_GRACE_MS,
+    });
+  });
+
+  it.each([
+    [['--port', '9000'], 9000],
+    [['--port=9001'], 9001],
+    [['-p', '9002'], 9002],
+    [['-p=9003'], 9003],
+  ])('reads the port from %j', (argv, port) => {
+    expect(parse(argv).port).toBe(port);
+  });
+
+  it('takes PORT from the environment when no flag is given, and the flag over it', () => {
+    expect(parse([], { PORT: '7000' }).port).toBe(7000);
+    expect(parse(['--port', '7001'], { PORT: '7000' }).port).toBe(7001);
+  });
+
+  it.each(['fork', 'FORK', 'Fork', 'cluster', 'CLUSTER', 'cLuStEr'])(
+    'accepts --mode=%s in any case',
+    (mode) => {
+      expect(parse([`--mode=${mode}`]).mode).toBe(mode.toUpperCase());
+    },
+  );
+
+  it('reads --workers and keeps the raw arguments', () => {
+    const options = parse(['--mode', 'CLUSTER', '--workers', '3']);
+    expect(options.workers).toBe(3);
+    expect(options.args).toEqual(['--mode', 'CLUSTER', '--workers', '3']);
+  });
+
+  it('sees --help', () => {
+    expect(parse(['--help']).help).toBe(true);
+  });
+
+  it.each([
+    [['--port', '0'], /^--port must be an integer from 1 to 65535, got "0"$/],
+    [['--port', '65536'], /^--port must be an integer from 1 to 65535/],
+    [['--port', 'abc'], /^--port must be an integer/],
+    [['--port', '80.5'], /^--port must be an integer/],
+    [['--port'], /^--port must be an integer/],
+    [['-p', '1e3'], /^--port must be an integer/],
+    [['--port', '1', '--port', '2'], /^--port was given more than once/],
+    [
+      ['--mode', 'THREADS'],
+      /^--mode must be FORK or CLUSTER \(any case\), got "THREADS"$/,
+    ],
+    [['--mode'], /^--mode must be FORK or CLUSTER/],
+    [
+      ['--workers', '0'],
+      /^--workers must be an integer from 1 to 1024, got "0"$/,
+    ],
+    [['--workers', '-1'], /^unknown option -1/],
+    [['--workers', 'two'], /^--workers must be an integer/],
+    [
+      ['--verbose'],
+      /^unknown option --verbose; allowed: --port\/-p, --mode, --workers, --help$/,
+    ],
+    [['8080'], /^unexpected argument "8080"/],
+  ])('rejects %j with one line naming the flag', (argv, message) => {
+    expect(() => parse(argv)).toThrow(UsageError);
+    expect(() => parse(argv)).toThrow(message);
+  });
+
+  it('rejects a bad PORT from the environment, naming it', () => {
+    expect(() => parse([], { PORT: 'http' })).toThrow(
+      /^PORT must be an integer/,
+    );
+  });
+
+  it('reads the tuning variables and rejects bad ones', () => {
+    const options = parse([], {
+      RANDOMS_MAX_CANT: '5000',
+      RANDOMS_THREADS: '3',
+      RANDOMS_MAX_PENDING: '7',
+      SHUTDOWN_GRACE_MS: '250',
+    });
+    expect(options).toMatchObject({
+      maxCant: 5000,
+      poolThreads: 3,
+      maxPendingJobs: 7,
+      graceMs: 250,
+    });
+    expect(() => parse([], { RANDOMS_THREADS: '0' })).toThrow(
+      /^RANDOMS_THREADS must be/,
+    );
+  });
+
+  it('gives each CLUSTER worker its share of the processors for its pool', () => {
+    expect(parse(['--mode=CLUSTER', '--workers=1']).poolThreads).toBe(
+      availableParallelism(),
+    );
+    expect(
+      parse(['--mode=CLUSTER', `--workers=${availableParallelism() * 4}`])
+        .poolThreads,
+    ).toBe(1);
+  });
+});

@@ -1,0 +1,161 @@
+import { availableParallelism } from 'node:os';
+import minimist from 'minimist';
+
+export const MODES = ['FORK', 'CLUSTER'] as const;
+export type Mode = (typeof MODES)[number];
+
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_MAX_CANT = 1_000_000_000;
+export const DEFAULT_GRACE_MS = 10_000;
+
+export interface AppOptions {
+  /** The command-line arguments as given, shown by /info. */
+  readonly args: readonly string[];
+  readonly port: number;
+  readonly mode: Mode;
+  readonly workers: number;
+  readonly help: boolean;
+  /** Largest `cant` accepted by /api/randoms. */
+  readonly maxCant: number;
+  /** Worker threads in each serving process's compute pool. */
+  readonly poolThreads: number;
+  /** Requests for /api/randoms a process holds at once before answering 503. */
+  readonly maxPendingJobs: number;
+  /** How long a draining process (or a cluster primary) waits before force-killing. */
+  readonly graceMs: number;
+}
+
+export const USAGE = `Usage: node dist/main.js [--port|-p N] [--mode FORK|CLUSTER] [--workers N] [--help]
+
+  -p, --port N      TCP port, 1-65535 (default: $PORT, else ${DEFAULT_PORT})
+      --mode M      FORK (one process) or CLUSTER (node:cluster), any case (default: FORK)
+      --workers N   CLUSTER workers, integer >= 1 (default: ${availableParallelism()}, the processors available)
+      --help        print this help and exit
+
+Environment: PORT, RANDOMS_MAX_CANT (default ${DEFAULT_MAX_CANT}), RANDOMS_THREADS,
+RANDOMS_MAX_PENDING, SHUTDOWN_GRACE_MS (default ${DEFAULT_GRACE_MS}).`;
+
+/** A mistake in how the program was invoked: printed as one line, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const KNOWN_FLAGS = new Set(['port', 'p', 'mode', 'workers', 'help', 'h', '_']);
+
+export function parseAppOptions(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): AppOptions {
+  const parsed = minimist([...argv], {
+    string: ['port', 'mode', 'workers'],
+    boolean: ['help'],
+    alias: { p: 'port', h: 'help' },
+  });
+
+  const unknown = Object.keys(parsed).filter((key) => !KNOWN_FLAGS.has(key));
+  if (unknown.length > 0) {
+    const flag = unknown[0].length === 1 ? `-${unknown[0]}` : `--${unknown[0]}`;
+    throw new UsageError(
+      `unknown option ${flag}; allowed: --port/-p, --mode, --workers, --help`,
+    );
+  }
+  if (parsed._.length > 0) {
+    throw new UsageError(
+      `unexpected argument "${parsed._[0]}"; options take the form --name=value`,
+    );
+  }
+
+  const processors = Math.max(1, availableParallelism());
+  const mode = parseMode(single(parsed.mode, '--mode'));
+  const workers = integerIn(
+    single(parsed.workers, '--workers'),
+    '--workers',
+    1,
+    1024,
+    processors,
+  );
+  // A CLUSTER worker's pool gets its share of the processors, so that the
+  // whole cluster runs about one compute thread per processor.
+  const poolThreads = integerIn(
+    env.RANDOMS_THREADS,
+    'RANDOMS_THREADS',
+    1,
+    256,
+    mode === 'CLUSTER'
+      ? Math.max(1, Math.round(processors / workers))
+      : processors,
+  );
+  return {
+    args: [...argv],
+    port: parsePort(single(parsed.port, '--port'), env.PORT),
+    mode,
+    workers,
+    help: parsed.help === true,
+    maxCant: integerIn(
+      env.RANDOMS_MAX_CANT,
+      'RANDOMS_MAX_CANT',
+      1,
+      Number.MAX_SAFE_INTEGER,
+      DEFAULT_MAX_CANT,
+    ),
+    poolThreads,
+    maxPendingJobs: integerIn(
+      env.RANDOMS_MAX_PENDING,
+      'RANDOMS_MAX_PENDING',
+      1,
+      100_000,
+      poolThreads * 4,
+    ),
+    graceMs: integerIn(
+      env.SHUTDOWN_GRACE_MS,
+      'SHUTDOWN_GRACE_MS',
+      0,
+      600_000,
+      DEFAULT_GRACE_MS,
+    ),
+  };
+}
+
+function single(value: unknown, flag: string): string | undefined {
+  if (Array.isArray(value)) {
+    throw new UsageError(`${flag} was given more than once; give it once`);
+  }
+  return value as string | undefined;
+}
+
+function parsePort(flag: string | undefined, env: string | undefined): number {
+  if (flag !== undefined) return integerIn(flag, '--port', 1, 65535);
+  if (env !== undefined && env !== '') return integerIn(env, 'PORT', 1, 65535);
+  return DEFAULT_PORT;
+}
+
+function parseMode(value: string | undefined): Mode {
+  if (value === undefined) return 'FORK';
+  const mode = value.toUpperCase();
+  if ((MODES as readonly string[]).includes(mode)) return mode as Mode;
+  throw new UsageError(
+    `--mode must be FORK or CLUSTER (any case), got "${value}"`,
+  );
+}
+
+function integerIn(
+  value: string | undefined,
+  name: string,
+  min: number,
+  max: number,
+  fallback?: number,
+): number {
+  if (value === undefined || (fallback !== undefined && value === '')) {
+    if (fallback === undefined) {
+      throw new UsageError(`${name} needs a value: an integer ${min}-${max}`);
+    }
+    return fallback;
+  }
+  const n = /^\d{1,16}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(
+      `${name} must be an integer from ${min} to ${max}, got "${value}"`,
+    );
+  }
+  return n;
+}

@@ -1,0 +1,49 @@
+import {
+  Controller,
+  Get,
+  Header,
+  HttpException,
+  Query,
+  Res,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import { ParseCantPipe } from '../common/pipes/parse-cant.pipe.js';
+import { PoolSaturatedError, RandomsService } from './randoms.service.js';
+
+/** Seconds a client is told to wait when the pool is saturated. */
+export const RETRY_AFTER_SECONDS = 1;
+/** nginx's code for a request whose client went away before the answer. */
+const CLIENT_CLOSED_REQUEST = 499;
+
+@Controller('api/randoms')
+export class RandomsController {
+  constructor(private readonly randomsService: RandomsService) {}
+
+  @Get()
+  @Header('Cache-Control', 'no-store')
+  async count(
+    @Query(ParseCantPipe) cant: number,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<Record<string, number>> {
+    const abort = new AbortController();
+    const cancelIfGone = (): void => {
+      if (!res.writableFinished) abort.abort();
+    };
+    res.once('close', cancelIfGone);
+    try {
+      return await this.randomsService.count(cant, abort.signal);
+    } catch (error) {
+      if (error instanceof PoolSaturatedError) {
+        res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+        throw new ServiceUnavailableException(error.message);
+      }
+      if (abort.signal.aborted) {
+        throw new HttpException('Client Closed Request', CLIENT_CLOSED_REQUEST);
+      }
+      throw error;
+    } finally {
+      res.off('close', cancelIfGone);
+    }
+  }
+}

@@ -1,0 +1,153 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { createServer, type Server } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { get, getJson, servedBy } from './support/http.js';
+import {
+  childPids,
+  freePort,
+  isAlive,
+  MAIN,
+  spawnTracked,
+  startServer,
+  stopAll,
+  waitForExitOf,
+} from './support/processes.js';
+import { waitFor, withTimeout } from './support/wait.js';
+
+const WORKERS = availableParallelism();
+
+async function workersOf(primaryPid: number, count: number): Promise<number[]> {
+  return waitFor(
+    () => {
+      const pids = childPids(primaryPid);
+      return pids.length === count && pids;
+    },
+    { what: `${count} workers under pid ${primaryPid}` },
+  );
+}
+
+describe('CLUSTER mode, as a real process', () => {
+  afterEach(stopAll);
+
+  it('the primary forks one worker per processor, and requests are served by several of them', async () => {
+    const server = await startServer(['--mode', 'CLUSTER']);
+    const workers = await workersOf(server.pid, WORKERS);
+    expect(server.output()).toMatch(
+      new RegExp(`\\[primary ${server.pid}\\] forking ${WORKERS} worker`),
+    );
+    for (const pid of workers)
+      expect(server.output()).toContain(`with pid ${pid}`);
+
+    const seen = new Set<number>();
+    await waitFor(
+      async () => {
+        const res = await get(server.port, '/api/info');
+        expect(res.status).toBe(200);
+        seen.add(servedBy(res).pid);
+        return seen.size === Math.min(WORKERS, 2) || undefined;
+      },
+      {
+        timeoutMs: 10_000,
+        intervalMs: 0,
+        what: 'answers from several workers',
+      },
+    );
+    for (const pid of seen) expect(workers).toContain(pid);
+    expect(seen.has(server.pid)).toBe(false); // the primary serves no HTTP
+  });
+
+  it('--workers sets the number of workers, each reporting its role', async () => {
+    const server = await startServer(['--mode=cluster', '--workers=3']);
+    await workersOf(server.pid, 3);
+    const res = await getJson<{ mode: string; role: string }>(
+      server.port,
+      '/api/info',
+    );
+    expect(res.json.mode).toBe('CLUSTER');
+    expect(res.json.role).toMatch(/^cluster worker [1-3]$/);
+  });
+
+  it('a worker killed with SIGKILL is replaced', async () => {
+    const server = await startServer(['--mode', 'CLUSTER', '--workers', '2']);
+    const [victim, survivor] = await workersOf(server.pid, 2);
+    process.kill(victim, 'SIGKILL');
+    const replaced = await waitFor(
+      () => {
+        const pids = childPids(server.pid);
+        return pids.length === 2 && !pids.includes(victim) && pids;
+      },
+      { what: 'a replacement worker' },
+    );
+    expect(replaced).toContain(survivor);
+    expect(server.output()).toMatch(
+      new RegExp(`pid ${victim}\\) died \\(signal SIGKILL\\)`),
+    );
+    await waitFor(
+      async () => (await get(server.port, '/health')).status === 200,
+      { what: 'the cluster to serve' },
+    );
+  });
+
+  it('SIGTERM ends the primary and every worker, exit code 0', async () => {
+    const server = await startServer(['--mode', 'CLUSTER']);
+    const workers = await workersOf(server.pid, WORKERS);
+    process.kill(server.pid, 'SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    await waitForExitOf(workers);
+    expect(server.output()).toContain(
+      'all workers stopped, exiting with code 0',
+    );
+  });
+
+  it('SIGHUP replaces every worker one at a time and keeps serving', async () => {
+    const server = await startServer(['--mode', 'CLUSTER', '--workers', '2']);
+    const before = await workersOf(server.pid, 2);
+    process.kill(server.pid, 'SIGHUP');
+    await waitFor(() => server.output().includes('rolling restart complete'), {
+      what: 'the rolling restart',
+    });
+    const after = await workersOf(server.pid, 2);
+    expect(after.some((pid) => before.includes(pid))).toBe(false);
+    for (const pid of before) expect(isAlive(pid)).toBe(false);
+    expect((await get(server.port, '/health')).status).toBe(200);
+  });
+
+  it('workers that keep dying young make the primary back off, then exit 1', async () => {
+    // The port is taken, so every worker fails to listen right after it starts.
+    const port = await freePort();
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(port, resolve));
+    try {
+      const primary = spawnTracked(process.execPath, [
+        MAIN,
+        '--mode',
+        'CLUSTER',
+        '--workers',
+        '1',
+        '--port',
+        String(port),
+      ]);
+      const exit = await withTimeout(
+        primary.exited,
+        30_000,
+        'the primary to give up',
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}\n${primary.output()}`);
+      });
+      expect(exit).toEqual({ code: 1, signal: null });
+      const output = primary.output();
+      expect(output).toMatch(
+        /crash loop: 5 workers in a row died within \d+ ms of starting/,
+      );
+      const delays = [...output.matchAll(/respawning in (\d+) ms/g)].map(
+        (match) => Number(match[1]),
+      );
+      expect(delays.length).toBeGreaterThanOrEqual(3);
+      for (let i = 1; i < delays.length; i++)
+        expect(delays[i]).toBeGreaterThan(delays[i - 1]);
+      expect(childPids(primary.pid)).toEqual([]);
+    } finally {
+      blocker.close();
+    }
+  });
+});

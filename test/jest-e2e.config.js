@@ -1,0 +1,10 @@
+// End-to-end specs: the real AppModule in-process (*.e2e-spec.ts).
+import { esmPreset } from '../jest.config.js';
+
+/** @type {import('jest').Config} */
+export default {
+  ...esmPreset,
+  rootDir: '.',
+  testRegex: '\\.e2e-spec\\.ts$',
+  testTimeout: 30_000,
+};
