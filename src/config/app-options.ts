@@ -74,16 +74,14 @@ export function parseAppOptions(
     1024,
     processors,
   );
-  // A CLUSTER worker's pool gets its share of the processors, so that the
-  // whole cluster runs about one compute thread per processor.
+  // Every serving process may use all processors for one request; when several
+  // requests (or workers) compete, the OS shares the cores between the threads.
   const poolThreads = integerIn(
     env.RANDOMS_THREADS,
     'RANDOMS_THREADS',
     1,
     256,
-    mode === 'CLUSTER'
-      ? Math.max(1, Math.round(processors / workers))
-      : processors,
+    processors,
   );
   return {
     args: [...argv],
