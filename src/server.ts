@@ -40,10 +40,13 @@ function drainOnSignals(
   graceMs: number,
   logger: Logger,
 ): void {
+  let draining = false;
   const drain = (signal: NodeJS.Signals): void => {
-    for (const name of SHUTDOWN_SIGNALS) process.removeListener(name, drain);
-    // A second Ctrl-C while draining ends the process at once.
-    process.once('SIGINT', () => process.exit(130));
+    // Process managers often signal twice (nodemon, PM2's tree kill, a cluster
+    // worker hit by its primary and by the terminal): the listener stays, so a
+    // repeat cannot kill the process mid-drain; the grace timer bounds the wait.
+    if (draining) return;
+    draining = true;
     logger.log(`${signal}: draining in-flight requests (grace ${graceMs} ms)`);
     setTimeout(() => {
       logger.error(`still busy after ${graceMs} ms, exiting anyway`);
@@ -57,5 +60,5 @@ function drainOnSignals(
       },
     );
   };
-  for (const name of SHUTDOWN_SIGNALS) process.once(name, drain);
+  for (const signal of SHUTDOWN_SIGNALS) process.on(signal, drain);
 }

@@ -19,6 +19,12 @@ function listening(worker: Worker): Promise<void> {
 export interface PrimaryOptions {
   /** How many workers to keep running. */
   count: number;
+  /**
+   * The script and arguments workers run. Explicit, because under a process
+   * manager `process.argv[1]` is the manager's wrapper, not our entry point.
+   */
+  exec: string;
+  args: string[];
   /** How long a worker may take to drain before it is force-killed. */
   graceMs: number;
   /** A worker that dies sooner than this after starting counts towards a crash loop. */
@@ -31,8 +37,6 @@ export interface PrimaryOptions {
   signals?: NodeJS.Signals[];
   log?: (line: string) => void;
 }
-
-type Required_<T> = { [K in keyof T]-?: T[K] };
 
 const DEFAULTS = {
   youngMs: 5_000,
@@ -49,7 +53,7 @@ const DEFAULTS = {
  * takes them all down on SIGTERM/SIGINT. Modelled on throng's lib/throng.js.
  */
 export function runPrimary(options: PrimaryOptions): void {
-  const opts: Required_<PrimaryOptions> = { ...DEFAULTS, ...options };
+  const opts: Required<PrimaryOptions> = { ...DEFAULTS, ...options };
   const log = (line: string): void =>
     opts.log(`[primary ${process.pid}] ${line}`);
   const startedAt = new Map<number, number>();
@@ -181,6 +185,16 @@ export function runPrimary(options: PrimaryOptions): void {
   }
   process.on('SIGHUP', () => void rollingRestart());
 
+  cluster.setupPrimary({ exec: opts.exec, args: opts.args });
   log(`forking ${opts.count} worker(s)`);
-  for (let i = 0; i < opts.count; i++) fork();
+  const first = Array.from({ length: opts.count }, fork);
+  // Under PM2 (wait_ready) the primary is the process PM2 watches: it is ready
+  // once every first worker listens, not when the workers say so to us.
+  void Promise.all(first.map(listening)).then(
+    () => {
+      log(`all ${opts.count} worker(s) listening`);
+      process.send?.('ready');
+    },
+    () => undefined, // a worker died first: respawn() deals with it
+  );
 }

@@ -9,10 +9,16 @@ import { runPrimary } from './primary.js';
  */
 export async function runProcess(
   options: AppOptions,
+  entry: string,
   startServer: () => Promise<void>,
 ): Promise<void> {
   if (options.mode === 'CLUSTER' && cluster.isPrimary) {
-    runPrimary({ count: options.workers, graceMs: options.graceMs });
+    runPrimary({
+      count: options.workers,
+      graceMs: options.graceMs,
+      exec: entry,
+      args: [...options.args],
+    });
     return;
   }
   await startServer();

@@ -25,5 +25,9 @@ export const randomsPoolProvider: Provider = {
       filename: COUNT_WORKER_FILE,
       minThreads: config.poolThreads,
       maxThreads: config.poolThreads,
+      resourceLimits: {
+        maxYoungGenerationSizeMb: 1,
+        maxOldGenerationSizeMb: 16,
+      },
     }),
 };

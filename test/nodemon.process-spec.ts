@@ -1,0 +1,113 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { appendFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { get } from './support/http.js';
+import {
+  childPids,
+  freePort,
+  isAlive,
+  MAIN,
+  spawnTracked,
+  stopAll,
+  waitForExitOf,
+  type Spawned,
+} from './support/processes.js';
+import { BIN } from './support/tools.js';
+import { waitFor } from './support/wait.js';
+
+const WORKERS = availableParallelism();
+
+/** nodemon runs `exec node dist/main.js …` (nodemon.json): its one child is the app's first process. */
+function appRoot(nodemon: Spawned): number | false {
+  const children = childPids(nodemon.pid);
+  return children.length === 1 && children[0];
+}
+
+/** Every node process of the app under nodemon: the root and its workers. */
+function appProcesses(root: number): number[] {
+  return [root, ...childPids(root)];
+}
+
+async function startNodemon(
+  args: string[],
+): Promise<{ nodemon: Spawned; port: number; root: number }> {
+  const port = await freePort();
+  const nodemon = spawnTracked(join(BIN, 'nodemon'), [
+    '--',
+    `--port=${port}`,
+    ...args,
+  ]);
+  await waitFor(
+    async () =>
+      (await get(port, '/health', { timeoutMs: 1_000 })).status === 200,
+    {
+      timeoutMs: 20_000,
+      what: 'the app under nodemon to serve',
+    },
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}\n${nodemon.output()}`);
+  });
+  const root = await waitFor(() => appRoot(nodemon), {
+    what: 'nodemon’s child',
+  });
+  return { nodemon, port, root };
+}
+
+describe('nodemon (nodemon.json)', () => {
+  afterEach(stopAll);
+
+  it('FORK: one node process serves', async () => {
+    const { root } = await startNodemon(['--mode=FORK']);
+    expect(appProcesses(root)).toEqual([root]);
+  });
+
+  it('CLUSTER: the primary plus one worker per processor', async () => {
+    const { root } = await startNodemon(['--mode=CLUSTER']);
+    const processes = await waitFor(
+      () => appProcesses(root).length === 1 + WORKERS && appProcesses(root),
+      {
+        what: 'the workers',
+      },
+    );
+    expect(processes).toHaveLength(1 + WORKERS);
+  });
+
+  it('a change in dist/ restarts the cluster and leaves no orphaned worker', async () => {
+    const { nodemon, port, root } = await startNodemon(['--mode=CLUSTER']);
+    const before = await waitFor(
+      () => appProcesses(root).length === 1 + WORKERS && appProcesses(root),
+      {
+        what: 'the first cluster',
+      },
+    );
+
+    appendFileSync(
+      MAIN,
+      `\n// touched by the nodemon test at ${new Date().toISOString()}\n`,
+    );
+
+    await waitForExitOf(before, 20_000);
+    const fresh = await waitFor(
+      () => {
+        const next = appRoot(nodemon);
+        return (
+          next !== false &&
+          next !== root &&
+          appProcesses(next).length === 1 + WORKERS &&
+          next
+        );
+      },
+      { timeoutMs: 20_000, what: 'the restarted cluster' },
+    );
+    await waitFor(async () => (await get(port, '/health')).status === 200, {
+      what: 'the restarted app to serve',
+    });
+    expect(nodemon.output()).toContain('[nodemon] restarting due to changes');
+    expect(before.some(isAlive)).toBe(false);
+
+    const last = appProcesses(fresh);
+    expect((await nodemon.stop('SIGTERM')).signal ?? 'exited').toBeTruthy();
+    await waitForExitOf(last);
+  });
+});

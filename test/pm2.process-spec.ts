@@ -1,0 +1,221 @@
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { appendFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { get, getJson, servedBy } from './support/http.js';
+import {
+  childPids,
+  freePort,
+  isAlive,
+  MAIN,
+  spawnTracked,
+  waitForExitOf,
+} from './support/processes.js';
+import { BIN, Pm2Sandbox, runTool } from './support/tools.js';
+import { waitFor } from './support/wait.js';
+import { join } from 'node:path';
+
+const WORKERS = availableParallelism();
+const SCENARIO_1 = ['api-8080', 'api-8081'];
+const SCENARIO_2 = ['api-8080', 'api-8082', 'api-8083', 'api-8084', 'api-8085'];
+
+interface Info {
+  pid: number;
+  mode: string;
+  role: string;
+}
+
+describe('PM2', () => {
+  const pm2 = new Pm2Sandbox();
+
+  afterEach(() => {
+    runTool('pm2', ['delete', 'all'], { PM2_HOME: pm2.home });
+  });
+  afterAll(() => pm2.kill());
+
+  async function online(names: string[]) {
+    return waitFor(
+      () => {
+        const apps = pm2.online().filter((app) => names.includes(app.name));
+        return apps.length === names.length && apps;
+      },
+      { timeoutMs: 30_000, what: `PM2 apps ${names.join(', ')} online` },
+    );
+  }
+
+  it('ecosystem, scenario 1: api-8080 is one process, api-8081 the app’s own cluster; stop ends both', async () => {
+    pm2.run(['start', 'ecosystem.config.cjs', '--only', SCENARIO_1.join(',')]);
+    const apps = await online(SCENARIO_1);
+    const single = apps.find((app) => app.name === 'api-8080')!;
+    const primary = apps.find((app) => app.name === 'api-8081')!;
+    expect(single.pm2_env.exec_mode).toBe('fork_mode');
+    expect(primary.pm2_env.exec_mode).toBe('fork_mode');
+
+    // What PM2 lists is what the OS runs.
+    expect(isAlive(single.pid)).toBe(true);
+    expect(childPids(single.pid)).toEqual([]);
+    const workers = await waitFor(
+      () => childPids(primary.pid).length === WORKERS && childPids(primary.pid),
+      {
+        what: 'the 8081 primary’s workers',
+      },
+    );
+
+    await waitFor(async () => (await get(8080, '/health')).status === 200, {
+      what: '8080 to serve',
+    });
+    await waitFor(async () => (await get(8081, '/health')).status === 200, {
+      what: '8081 to serve',
+    });
+    const front = await getJson<Info>(8080, '/api/info');
+    expect(front.json).toMatchObject({
+      pid: single.pid,
+      mode: 'FORK',
+      role: 'single',
+    });
+    const clustered = await getJson<Info>(8081, '/api/info');
+    expect(workers).toContain(servedBy(clustered).pid);
+    expect(clustered.json.mode).toBe('CLUSTER');
+
+    pm2.run(['stop', ...SCENARIO_1]);
+    await waitForExitOf([single.pid, primary.pid, ...workers]);
+    expect(pm2.list().map((app) => app.pm2_env.status)).toEqual([
+      'stopped',
+      'stopped',
+    ]);
+  });
+
+  it('ecosystem, scenario 2: 8080 and 8082-8085 each run as one process', async () => {
+    pm2.run(['start', 'ecosystem.config.cjs', '--only', SCENARIO_2.join(',')]);
+    const apps = await online(SCENARIO_2);
+    for (const app of apps) {
+      const port = Number(app.name.slice('api-'.length));
+      await waitFor(async () => (await get(port, '/health')).status === 200, {
+        what: `${port} to serve`,
+      });
+      const res = await getJson<Info>(port, '/api/info');
+      expect(servedBy(res)).toEqual({ port, pid: app.pid });
+      expect(childPids(app.pid)).toEqual([]);
+    }
+  });
+
+  describe('cluster mode (pm2 start dist/main.js -i max)', () => {
+    it('runs one instance per processor, each a plain server that never nests a cluster', async () => {
+      const port = await freePort();
+      pm2.run([
+        'start',
+        MAIN,
+        '-i',
+        'max',
+        '--name',
+        'pm2-cluster',
+        '--',
+        `--port=${port}`,
+        '--mode=CLUSTER',
+      ]);
+      const apps = await online(Array(WORKERS).fill('pm2-cluster'));
+      expect(
+        apps.every((app) => app.pm2_env.exec_mode === 'cluster_mode'),
+      ).toBe(true);
+      for (const app of apps) expect(childPids(app.pid)).toEqual([]);
+
+      const pids = new Set<number>();
+      await waitFor(
+        async () => {
+          const res = await getJson<Info>(port, '/api/info');
+          expect(res.json.role).toMatch(/^cluster worker \d+$/);
+          pids.add(res.json.pid);
+          return pids.size === WORKERS;
+        },
+        { intervalMs: 0, what: 'answers from every PM2 instance' },
+      );
+      expect([...pids].sort()).toEqual(apps.map((app) => app.pid).sort());
+    });
+
+    it('pm2 reload replaces every instance and drops no request', async () => {
+      const port = await freePort();
+      pm2.run([
+        'start',
+        MAIN,
+        '-i',
+        String(Math.max(2, WORKERS)),
+        '--name',
+        'pm2-reload',
+        '--wait-ready',
+        '--listen-timeout',
+        '10000',
+        '--kill-timeout',
+        '12000',
+        '--',
+        `--port=${port}`,
+      ]);
+      const before = (
+        await online(Array(Math.max(2, WORKERS)).fill('pm2-reload'))
+      ).map((app) => app.pid);
+      await waitFor(async () => (await get(port, '/health')).status === 200, {
+        what: 'the app to serve',
+      });
+
+      const reload = spawnTracked(join(BIN, 'pm2'), ['reload', 'pm2-reload'], {
+        env: { PM2_HOME: pm2.home },
+      });
+      let reloading = true;
+      void reload.exited.then(() => (reloading = false));
+      let sent = 0;
+      const failures: string[] = [];
+      while (reloading) {
+        sent++;
+        try {
+          const res = await get(port, '/api/randoms?cant=10000', {
+            timeoutMs: 10_000,
+          });
+          if (res.status !== 200) failures.push(`HTTP ${res.status}`);
+        } catch (error) {
+          failures.push((error as Error).message);
+        }
+      }
+      expect((await reload.exited).code).toBe(0);
+      expect(failures).toEqual([]);
+      expect(sent).toBeGreaterThan(10);
+      const after = pm2.online('pm2-reload').map((app) => app.pid);
+      expect(after).toHaveLength(before.length);
+      expect(after.some((pid) => before.includes(pid))).toBe(false);
+      await waitForExitOf(before);
+    }, 90_000);
+  });
+
+  it('watch mode (ecosystem, PM2_WATCH=1): a change in dist/ restarts every instance', async () => {
+    runTool(
+      'pm2',
+      ['start', 'ecosystem.config.cjs', '--only', 'api-pm2-cluster'],
+      {
+        PM2_HOME: pm2.home,
+        PM2_WATCH: '1',
+      },
+    );
+    const before = await online(Array(WORKERS).fill('api-pm2-cluster'));
+    expect(before.length).toBe(WORKERS);
+    await waitFor(async () => (await get(8086, '/health')).status === 200, {
+      what: '8086 to serve',
+    });
+
+    appendFileSync(
+      MAIN,
+      `\n// touched by the PM2 watch test at ${new Date().toISOString()}\n`,
+    );
+    const after = await waitFor(
+      () => {
+        const apps = pm2.online('api-pm2-cluster');
+        return (
+          apps.length === WORKERS &&
+          apps.every((app) => !before.some((old) => old.pid === app.pid)) &&
+          apps
+        );
+      },
+      { timeoutMs: 30_000, what: 'every instance to restart after the change' },
+    );
+    expect(after.every((app) => app.pm2_env.restart_time >= 1)).toBe(true);
+    await waitFor(async () => (await get(8086, '/health')).status === 200, {
+      what: '8086 to serve again',
+    });
+  });
+});
