@@ -16,14 +16,22 @@ const COUNT_WORKER_FILE = import.meta.url.endsWith('.ts')
   ? join(PROJECT_ROOT, 'dist', 'randoms', 'count.worker.js')
   : fileURLToPath(new URL('./count.worker.js', import.meta.url));
 
-/** One pool per serving process, its threads started up front and reused by every request. */
+/** Threads are kept while requests keep coming; an idle server gives their memory back. */
+export const POOL_IDLE_TIMEOUT_MS = 30_000;
+
+/**
+ * One pool per serving process, reused by every request. Threads start on
+ * demand (~40 ms, once per burst) rather than up front: each holds ~9 MB that
+ * an idle server, or each of a cluster's workers, would otherwise keep.
+ */
 export const randomsPoolProvider: Provider = {
   provide: RANDOMS_POOL,
   inject: [appConfig.KEY],
   useFactory: (config: ConfigType<typeof appConfig>): Piscina =>
     new Piscina({
       filename: COUNT_WORKER_FILE,
-      minThreads: config.poolThreads,
+      minThreads: 0,
+      idleTimeout: POOL_IDLE_TIMEOUT_MS,
       maxThreads: config.poolThreads,
       resourceLimits: {
         maxYoungGenerationSizeMb: 1,
