@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AppOptions } from './config/app-options.js';
 import { PROJECT_ROOT } from './config/paths.js';
+import { NotFoundFilter } from './common/filters/not-found.filter.js';
 import { securityHeaders } from './common/middleware/security-headers.middleware.js';
 import { servedBy } from './common/middleware/served-by.middleware.js';
 
@@ -11,11 +12,14 @@ export function configureApp(
   options: Pick<AppOptions, 'port'>,
 ): NestExpressApplication {
   app.disable('x-powered-by');
+  // Every answer is live and marked no-store: hashing each body for an ETag is wasted work.
+  app.set('etag', false);
   // nginx on the same machine is the only proxy in front of us.
   app.set('trust proxy', 'loopback');
   app.setBaseViewsDir(join(PROJECT_ROOT, 'views'));
   app.setViewEngine('hbs');
   // Middleware rather than interceptors: they also reach 404s and errors thrown before a handler.
   app.use(servedBy(options.port), securityHeaders());
+  app.useGlobalFilters(new NotFoundFilter());
   return app;
 }

@@ -1,3 +1,4 @@
+import type { Server, ServerResponse } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -7,6 +8,8 @@ import type { AppOptions } from './config/app-options.js';
 import { describeRole } from './common/process-role.js';
 
 const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
+/** How long a draining process keeps answering (with `Connection: close`) before it stops listening. */
+const KEEP_ALIVE_SETTLE_MS = 500;
 
 /** Starts one Nest application: a FORK server or one worker of a cluster. */
 export async function startServer(options: AppOptions): Promise<void> {
@@ -41,6 +44,7 @@ function drainOnSignals(
   logger: Logger,
 ): void {
   let draining = false;
+  const closeKeepAlive = closeKeepAliveOnDrain(app.getHttpServer());
   const drain = (signal: NodeJS.Signals): void => {
     // Process managers often signal twice (nodemon, PM2's tree kill, a cluster
     // worker hit by its primary and by the terminal): the listener stays, so a
@@ -52,13 +56,49 @@ function drainOnSignals(
       logger.error(`still busy after ${graceMs} ms, exiting anyway`);
       process.exit(1);
     }, graceMs).unref();
-    app.close().then(
-      () => process.exit(0),
-      (error: Error) => {
-        logger.error(`shutdown failed: ${error.message}`);
-        process.exit(1);
+    // A keep-alive client that keeps its connection busy gets one more answer,
+    // saying `Connection: close`, before app.close() closes every connection it
+    // finds idle: closing one the moment its last answer went out loses the
+    // request the client is already sending on it.
+    closeKeepAlive();
+    setTimeout(
+      () => {
+        app.close().then(
+          () => process.exit(0),
+          (error: Error) => {
+            logger.error(`shutdown failed: ${error.message}`);
+            process.exit(1);
+          },
+        );
       },
+      Math.min(KEEP_ALIVE_SETTLE_MS, graceMs),
     );
   };
   for (const signal of SHUTDOWN_SIGNALS) process.on(signal, drain);
+}
+
+/**
+ * Returns the switch that makes every response from then on carry
+ * `Connection: close`, the ones already being computed included. Node's
+ * `server.close()` only closes idle keep-alive connections: a client that keeps
+ * its connection busy would hold a draining process until the grace period
+ * ends and then lose its request. Told to close, it reconnects to a process
+ * that still accepts (another worker, another nginx peer).
+ */
+function closeKeepAliveOnDrain(server: Server): () => void {
+  const open = new Set<ServerResponse>();
+  let closing = false;
+  const close = (res: ServerResponse): void => {
+    if (!res.headersSent) res.setHeader('Connection', 'close');
+  };
+  // Before Express's listener, which may answer at once.
+  server.prependListener('request', (_req, res: ServerResponse) => {
+    if (closing) return close(res);
+    open.add(res);
+    res.once('close', () => open.delete(res));
+  });
+  return () => {
+    closing = true;
+    open.forEach(close);
+  };
 }

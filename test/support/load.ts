@@ -1,0 +1,137 @@
+import autocannon, { type Client, type ResponseHead } from 'autocannon';
+
+export interface LoadOptions {
+  /** Always 127.0.0.1: the load never leaves the machine. */
+  port: number;
+  path: string;
+  connections?: number;
+  /** Seconds of load; or `amount` requests in all, whichever the test needs. */
+  durationSec?: number;
+  amount?: number;
+  /** Seconds before a request counts as timed out (a failure). */
+  timeoutSec?: number;
+  /** Which answers count as served; by default any 2xx. */
+  accept?: (status: number, headers: Record<string, string>) => boolean;
+}
+
+export interface LoadResult {
+  /** Requests that got an answer, an error or a timeout, or were lost. */
+  sent: number;
+  /** Everything in `sent` that was not an accepted answer. */
+  failed: number;
+  accepted: number;
+  /** Answers that `accept` refused (non-2xx by default), by status. */
+  refused: Record<number, number>;
+  /** Connection errors (refused, reset) with a request on the connection. */
+  errors: number;
+  timeouts: number;
+  /** Requests whose connection was closed under them without an answer or an error. */
+  lost: number;
+  /** Answers by status, accepted or not. */
+  statuses: Record<number, number>;
+  /** Answers by their `X-Served-By` (`<port>:<pid>`). */
+  servedBy: Record<string, number>;
+  /** Requests still open when the load generator stopped: not counted in `sent`. */
+  cutByStop: number;
+  durationSec: number;
+}
+
+/** One line for a failure message or the report. */
+export function describeLoad(result: LoadResult): string {
+  return `sent ${result.sent}, failed ${result.failed} (refused ${JSON.stringify(result.refused)}, errors ${result.errors}, timeouts ${result.timeouts}, lost ${result.lost}), statuses ${JSON.stringify(result.statuses)}`;
+}
+
+const is2xx = (status: number): boolean => status >= 200 && status < 300;
+
+/**
+ * Runs autocannon against 127.0.0.1 and accounts for every request itself,
+ * because autocannon's totals miss two ways a request can fail: a connection
+ * that the server closes cleanly (FIN) while a request is on it is reopened
+ * silently, so that request is neither answered nor an error; and autocannon
+ * keeps writing on a connection whose last answer said `Connection: close`.
+ * The first is counted here as `lost`. The second is a client bug (RFC 9112
+ * §9.6: a client that receives "close" MUST stop sending on that connection),
+ * so each client is made to reconnect instead, as browsers, Node's agent and
+ * nginx do; otherwise every keep-alive connection moved off a draining
+ * process would lose the one request autocannon wrote after being told.
+ */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const accept = options.accept ?? ((status) => is2xx(status));
+  const result: LoadResult = {
+    sent: 0,
+    failed: 0,
+    accepted: 0,
+    refused: {},
+    errors: 0,
+    timeouts: 0,
+    lost: 0,
+    statuses: {},
+    servedBy: {},
+    cutByStop: 0,
+    durationSec: 0,
+  };
+  const clients: { pending: boolean }[] = [];
+
+  function instrument(client: Client): void {
+    const state = { pending: false, closeAnnounced: false };
+    let head: Record<string, string> = {};
+    clients.push(state);
+
+    const doRequest = client._doRequest.bind(client);
+    client._doRequest = (...args: unknown[]): void => {
+      if (state.closeAnnounced && !client.destroyed) {
+        state.closeAnnounced = false;
+        // Reconnects, and sends the next request on the new connection.
+        return client._resetConnection();
+      }
+      return doRequest(...args);
+    };
+
+    client.on('request', () => {
+      // autocannon reopens a connection the server closed and writes the next
+      // request without a word about the one that was on it.
+      if (state.pending) result.lost++;
+      state.pending = true;
+    });
+    client.on('headers', (info: ResponseHead) => {
+      head = {};
+      for (let i = 0; i + 1 < info.headers.length; i += 2)
+        head[info.headers[i].toLowerCase()] = info.headers[i + 1];
+      if (!info.shouldKeepAlive) state.closeAnnounced = true;
+    });
+    client.on('response', (status: number) => {
+      state.pending = false;
+      result.statuses[status] = (result.statuses[status] ?? 0) + 1;
+      const by = head['x-served-by'] ?? '-';
+      result.servedBy[by] = (result.servedBy[by] ?? 0) + 1;
+      if (accept(status, head)) result.accepted++;
+      else result.refused[status] = (result.refused[status] ?? 0) + 1;
+    });
+    client.on('connError', () => {
+      if (state.pending) result.errors++;
+      state.pending = false;
+    });
+    client.on('timeout', () => {
+      result.timeouts++;
+      state.pending = false;
+    });
+  }
+
+  const run = await autocannon({
+    url: `http://127.0.0.1:${options.port}${options.path}`,
+    connections: options.connections ?? 8,
+    ...(options.amount === undefined
+      ? { duration: options.durationSec ?? 5 }
+      : { amount: options.amount }),
+    timeout: options.timeoutSec ?? 10,
+    setupClient: instrument,
+  });
+
+  result.cutByStop = clients.filter((client) => client.pending).length;
+  const refused = Object.values(result.refused).reduce((a, b) => a + b, 0);
+  result.sent =
+    result.accepted + refused + result.errors + result.timeouts + result.lost;
+  result.failed = result.sent - result.accepted;
+  result.durationSec = run.duration;
+  return result;
+}

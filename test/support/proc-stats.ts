@@ -1,0 +1,96 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { childPids } from './processes.js';
+import { waitFor } from './wait.js';
+
+const CLOCK_TICKS = Number(
+  execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim(),
+);
+const PAGE_SIZE = Number(
+  execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim(),
+);
+
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `pid` and every live process below it. */
+export function processTree(pid: number): number[] {
+  return [pid, ...childPids(pid).flatMap(processTree)];
+}
+
+/** The fields of /proc/<pid>/stat after the command name, numbered as in proc(5) from 3 (state). */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined; // exited meanwhile
+  }
+}
+
+/** User plus system CPU time of `pids`, in seconds: each figure covers all of a process's threads. */
+export function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const fields = statFields(pid);
+    // utime and stime are fields 14 and 15 of proc(5); fields[0] is field 3.
+    if (fields) ticks += Number(fields[14 - 3]) + Number(fields[15 - 3]);
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+/** Resident memory of `pids`, in bytes. */
+export function rssBytes(pids: number[]): number {
+  let pages = 0;
+  for (const pid of pids) {
+    try {
+      pages += Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pages * PAGE_SIZE;
+}
+
+/** Samples `sample()` every `intervalMs` until stopped; returns the largest value seen. */
+export function watchMax(
+  sample: () => number,
+  intervalMs = 100,
+): { stop(): number } {
+  let max = sample();
+  const timer = setInterval(() => (max = Math.max(max, sample())), intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(max, sample());
+    },
+  };
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * The scenarios use the fixed ports of the shipped nginx files. Other suites
+ * (or a developer's own servers) may hold them for a while: wait, bounded.
+ */
+export async function waitForFreePorts(
+  ports: number[],
+  timeoutMs = 60_000,
+): Promise<void> {
+  await waitFor(
+    async () => (await Promise.all(ports.map(portIsFree))).every(Boolean),
+    {
+      timeoutMs,
+      intervalMs: 250,
+      what: `ports ${ports.join(', ')} to be free`,
+    },
+  );
+}
