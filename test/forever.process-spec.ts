@@ -58,6 +58,7 @@ describe('forever', () => {
       'forever',
       [
         'start',
+        '-a',
         '--uid',
         uid,
         '--killSignal',
@@ -102,6 +103,7 @@ describe('forever', () => {
       'forever',
       [
         'start',
+        '-a',
         '--uid',
         uid,
         '-w',
