@@ -11,6 +11,7 @@ import {
   startServer,
   stopAll,
   waitForExitOf,
+  waitForHealth,
 } from './support/processes.js';
 import { waitFor, withTimeout } from './support/wait.js';
 
@@ -82,10 +83,7 @@ describe('CLUSTER mode, as a real process', () => {
     expect(server.output()).toMatch(
       new RegExp(`pid ${victim}\\) died \\(signal SIGKILL\\)`),
     );
-    await waitFor(
-      async () => (await get(server.port, '/health')).status === 200,
-      { what: 'the cluster to serve' },
-    );
+    await waitForHealth(server.port, { what: 'the cluster to serve' });
   });
 
   it('SIGTERM ends the primary and every worker, exit code 0', async () => {

@@ -2,13 +2,14 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { get, getJson } from './support/http.js';
+import { getJson } from './support/http.js';
 import {
   childPids,
   freePort,
   isAlive,
   MAIN,
   waitForExitOf,
+  waitForHealth,
 } from './support/processes.js';
 import { runTool, runToolOrThrow } from './support/tools.js';
 import { waitFor } from './support/wait.js';
@@ -69,14 +70,10 @@ describe('forever', () => {
       ],
       env,
     );
-    await waitFor(
-      async () =>
-        (await get(port, '/health', { timeoutMs: 1_000 })).status === 200,
-      {
-        timeoutMs: 20_000,
-        what: 'the app under forever to serve',
-      },
-    );
+    await waitForHealth(port, {
+      timeoutMs: 20_000,
+      what: 'the app under forever to serve',
+    });
 
     const entry = foreverList().find((row) => row.uid === uid);
     expect(entry).toBeDefined();
@@ -118,14 +115,10 @@ describe('forever', () => {
       ],
       env,
     );
-    await waitFor(
-      async () =>
-        (await get(port, '/health', { timeoutMs: 1_000 })).status === 200,
-      {
-        timeoutMs: 20_000,
-        what: 'the app under forever to serve',
-      },
-    );
+    await waitForHealth(port, {
+      timeoutMs: 20_000,
+      what: 'the app under forever to serve',
+    });
     const before = foreverList().find((row) => row.uid === uid)!;
 
     appendFileSync(

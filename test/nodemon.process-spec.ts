@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { appendFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { get } from './support/http.js';
 import {
   childPids,
   freePort,
@@ -12,6 +11,7 @@ import {
   stopAll,
   waitForExitOf,
   type Spawned,
+  waitForHealth,
 } from './support/processes.js';
 import { BIN } from './support/tools.js';
 import { waitFor } from './support/wait.js';
@@ -38,14 +38,10 @@ async function startNodemon(
     `--port=${port}`,
     ...args,
   ]);
-  await waitFor(
-    async () =>
-      (await get(port, '/health', { timeoutMs: 1_000 })).status === 200,
-    {
-      timeoutMs: 20_000,
-      what: 'the app under nodemon to serve',
-    },
-  ).catch((error: Error) => {
+  await waitForHealth(port, {
+    timeoutMs: 20_000,
+    what: 'the app under nodemon to serve',
+  }).catch((error: Error) => {
     throw new Error(`${error.message}\n${nodemon.output()}`);
   });
   const root = await waitFor(() => appRoot(nodemon), {
@@ -100,9 +96,7 @@ describe('nodemon (nodemon.json)', () => {
       },
       { timeoutMs: 20_000, what: 'the restarted cluster' },
     );
-    await waitFor(async () => (await get(port, '/health')).status === 200, {
-      what: 'the restarted app to serve',
-    });
+    await waitForHealth(port, { what: 'the restarted app to serve' });
     expect(nodemon.output()).toContain('[nodemon] restarting due to changes');
     expect(before.some(isAlive)).toBe(false);
 

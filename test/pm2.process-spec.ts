@@ -9,6 +9,7 @@ import {
   MAIN,
   spawnTracked,
   waitForExitOf,
+  waitForHealth,
 } from './support/processes.js';
 import { BIN, Pm2Sandbox, runTool } from './support/tools.js';
 import { waitFor } from './support/wait.js';
@@ -60,12 +61,8 @@ describe('PM2', () => {
       },
     );
 
-    await waitFor(async () => (await get(8080, '/health')).status === 200, {
-      what: '8080 to serve',
-    });
-    await waitFor(async () => (await get(8081, '/health')).status === 200, {
-      what: '8081 to serve',
-    });
+    await waitForHealth(8080, { what: '8080 to serve' });
+    await waitForHealth(8081, { what: '8081 to serve' });
     const front = await getJson<Info>(8080, '/api/info');
     expect(front.json).toMatchObject({
       pid: single.pid,
@@ -151,9 +148,7 @@ describe('PM2', () => {
       const before = (
         await online(Array(Math.max(2, WORKERS)).fill('pm2-reload'))
       ).map((app) => app.pid);
-      await waitFor(async () => (await get(port, '/health')).status === 200, {
-        what: 'the app to serve',
-      });
+      await waitForHealth(port, { what: 'the app to serve' });
 
       const reload = spawnTracked(join(BIN, 'pm2'), ['reload', 'pm2-reload'], {
         env: { PM2_HOME: pm2.home },
@@ -194,9 +189,7 @@ describe('PM2', () => {
     );
     const before = await online(Array(WORKERS).fill('api-pm2-cluster'));
     expect(before.length).toBe(WORKERS);
-    await waitFor(async () => (await get(8086, '/health')).status === 200, {
-      what: '8086 to serve',
-    });
+    await waitForHealth(8086, { what: '8086 to serve' });
 
     appendFileSync(
       MAIN,
@@ -214,8 +207,6 @@ describe('PM2', () => {
       { timeoutMs: 30_000, what: 'every instance to restart after the change' },
     );
     expect(after.every((app) => app.pm2_env.restart_time >= 1)).toBe(true);
-    await waitFor(async () => (await get(8086, '/health')).status === 200, {
-      what: '8086 to serve again',
-    });
+    await waitForHealth(8086, { what: '8086 to serve again' });
   });
 });

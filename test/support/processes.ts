@@ -152,6 +152,18 @@ export async function waitUntilServing(
   });
 }
 
+/** Waits (bounded) until something on `port` answers GET /health with 200. */
+export function waitForHealth(
+  port: number,
+  { timeoutMs = 20_000, what = `port ${port} to answer /health` } = {},
+): Promise<true> {
+  return waitFor(
+    async () =>
+      (await get(port, '/health', { timeoutMs: 1_000 })).status === 200,
+    { timeoutMs, what },
+  );
+}
+
 /** Live (non-zombie) children of `pid`, from the process table. */
 export function childPids(pid: number): number[] {
   try {
