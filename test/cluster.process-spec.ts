@@ -1,19 +1,15 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { createServer, type Server } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { get, getJson, servedBy } from './support/http.js';
 import {
   childPids,
-  freePort,
   isAlive,
-  MAIN,
-  spawnTracked,
   startServer,
   stopAll,
   waitForExitOf,
   waitForHealth,
 } from './support/processes.js';
-import { waitFor, withTimeout } from './support/wait.js';
+import { waitFor } from './support/wait.js';
 
 const WORKERS = availableParallelism();
 
@@ -110,42 +106,6 @@ describe('CLUSTER mode, as a real process', () => {
     expect((await get(server.port, '/health')).status).toBe(200);
   });
 
-  it('workers that keep dying young make the primary back off, then exit 1', async () => {
-    // The port is taken, so every worker fails to listen right after it starts.
-    const port = await freePort();
-    const blocker: Server = createServer();
-    await new Promise<void>((resolve) => blocker.listen(port, resolve));
-    try {
-      const primary = spawnTracked(process.execPath, [
-        MAIN,
-        '--mode',
-        'CLUSTER',
-        '--workers',
-        '1',
-        '--port',
-        String(port),
-      ]);
-      const exit = await withTimeout(
-        primary.exited,
-        30_000,
-        'the primary to give up',
-      ).catch((error: Error) => {
-        throw new Error(`${error.message}\n${primary.output()}`);
-      });
-      expect(exit).toEqual({ code: 1, signal: null });
-      const output = primary.output();
-      expect(output).toMatch(
-        /crash loop: 5 workers in a row died within \d+ ms of starting/,
-      );
-      const delays = [...output.matchAll(/respawning in (\d+) ms/g)].map(
-        (match) => Number(match[1]),
-      );
-      expect(delays.length).toBeGreaterThanOrEqual(3);
-      for (let i = 1; i < delays.length; i++)
-        expect(delays[i]).toBeGreaterThan(delays[i - 1]);
-      expect(childPids(primary.pid)).toEqual([]);
-    } finally {
-      blocker.close();
-    }
-  });
+  // The crash loop (workers dying right after start: backoff, then exit 1) is
+  // tested in test/chaos/cluster.chaos-spec.ts, which also reports its figures.
 });

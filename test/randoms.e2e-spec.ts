@@ -89,17 +89,30 @@ describe('/api/randoms off the event loop', () => {
     await app.close();
   });
 
-  it('/api/info answers in milliseconds while cant=500000000 is computed', async () => {
+  /** Sends a long request and waits until the pool holds it; `cancel()` disconnects it. */
+  async function startHeavy(
+    cant: number,
+  ): Promise<{ cancel(): Promise<void> }> {
     const abort = new AbortController();
-    const heavy = get(port, '/api/randoms?cant=500000000', {
+    const heavy = get(port, `/api/randoms?cant=${cant}`, {
       signal: abort.signal,
       timeoutMs: 60_000,
     }).catch((error: Error) => error);
-    const pool = app.get(RandomsService);
-    await waitFor(() => pool.pending === 1, {
+    await waitFor(() => app.get(RandomsService).pending === 1, {
       timeoutMs: 5_000,
       what: 'the heavy job to start',
     });
+    return {
+      async cancel() {
+        abort.abort();
+        await heavy;
+      },
+    };
+  }
+
+  it('/api/info answers in milliseconds while cant=500000000 is computed', async () => {
+    const heavy = await startHeavy(500_000_000);
+    const pool = app.get(RandomsService);
 
     const latencies: number[] = [];
     for (let i = 0; i < 20; i++) {
@@ -113,21 +126,12 @@ describe('/api/randoms off the event loop', () => {
     expect(latencies[Math.floor(latencies.length / 2)]).toBeLessThan(50);
     expect(latencies[latencies.length - 1]).toBeLessThan(250);
 
-    abort.abort();
-    await heavy;
+    await heavy.cancel();
   });
 
   it('/api/randoms (GET) answers 503 with Retry-After when the queue is full, and recovers', async () => {
-    const abort = new AbortController();
-    const heavy = get(port, '/api/randoms?cant=1000000000', {
-      signal: abort.signal,
-      timeoutMs: 60_000,
-    }).catch((error: Error) => error);
+    const heavy = await startHeavy(1_000_000_000);
     const pool = app.get(RandomsService);
-    await waitFor(() => pool.pending === 1, {
-      timeoutMs: 5_000,
-      what: 'the heavy job to start',
-    });
 
     const res = await request(app.getHttpServer())
       .get('/api/randoms?cant=10')
@@ -138,8 +142,7 @@ describe('/api/randoms off the event loop', () => {
       error: 'Service Unavailable',
     });
 
-    abort.abort();
-    await heavy;
+    await heavy.cancel();
     await waitFor(() => pool.pending === 0, {
       timeoutMs: 5_000,
       what: 'the cancelled job to be released',
@@ -148,19 +151,10 @@ describe('/api/randoms off the event loop', () => {
   });
 
   it('a client that disconnects cancels its computation', async () => {
-    const abort = new AbortController();
     const started = performance.now();
-    const heavy = get(port, '/api/randoms?cant=1000000000', {
-      signal: abort.signal,
-      timeoutMs: 60_000,
-    }).catch((error: Error) => error);
+    const heavy = await startHeavy(1_000_000_000);
+    await heavy.cancel();
     const pool = app.get(RandomsService);
-    await waitFor(() => pool.pending === 1, {
-      timeoutMs: 5_000,
-      what: 'the heavy job to start',
-    });
-    abort.abort();
-    await heavy;
     // A billion draws take seconds; a cancelled job is released at once.
     await waitFor(() => pool.pending === 0, {
       timeoutMs: 1_000,
