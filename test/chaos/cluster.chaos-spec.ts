@@ -60,10 +60,11 @@ describe('chaos, CLUSTER mode', () => {
     nginx = await startNginx('randoms-to-node-cluster.conf');
     const log = AccessLog.of(readFileSync(nginx.config, 'utf8'));
 
-    // Requests of ~10 ms keep both workers busy, so the victim dies with requests on it.
+    // Requests of ~10 ms of CPU each keep both workers busy, so the victim dies with
+    // requests on it (with 1,000,000 draws, ~1 ms since the faster draw, it often had none).
     const load = runLoad({
       port: nginx.port,
-      path: '/api/randoms?cant=1000000',
+      path: '/api/randoms?cant=10000000',
       connections: 8,
       durationSec: 5,
     });
@@ -76,7 +77,7 @@ describe('chaos, CLUSTER mode', () => {
     const workers = await workersOf(cluster.pid);
     recordChaos({
       item: 2,
-      name: `Worker death in CLUSTER behind nginx: 1 of ${WORKERS} workers of the 8081 cluster SIGKILLed mid-run (cant=1000000, 8 connections, 5 s)`,
+      name: `Worker death in CLUSTER behind nginx: 1 of ${WORKERS} workers of the 8081 cluster SIGKILLed mid-run (cant=10000000, 8 connections, 5 s)`,
       sent: result.sent,
       failed: result.failed,
       notes: `answers by worker ${JSON.stringify(result.servedBy)}; ${retried.length} request(s) retried by nginx on the second entry (same cluster); the primary forked a replacement`,
