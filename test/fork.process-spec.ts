@@ -6,6 +6,7 @@ import {
   startServer,
   stopAll,
 } from './support/processes.js';
+import { cpuSeconds } from './support/proc-stats.js';
 import { waitFor } from './support/wait.js';
 
 describe('FORK mode, as a real process', () => {
@@ -29,22 +30,27 @@ describe('FORK mode, as a real process', () => {
 
   it('on SIGTERM drains the request in flight, then exits 0', async () => {
     const server = await startServer([]);
-    const inFlight = get(server.port, '/api/randoms?cant=300000000', {
+    const booted = cpuSeconds([server.pid]);
+    let answeredAt = Infinity;
+    const inFlight = get(server.port, '/api/randoms?cant=1000000000', {
       timeoutMs: 30_000,
+    }).then((res) => {
+      answeredAt = performance.now();
+      return res;
     });
-    await waitFor(
-      async () =>
-        (await getJson<{ memoryRss: number }>(server.port, '/api/info'))
-          .status === 200,
-      {
-        what: 'the server to keep answering',
-      },
-    );
+    // The server holds the request once its compute threads are busy on it.
+    await waitFor(() => cpuSeconds([server.pid]) > booted + 0.2, {
+      what: 'the request to be computing',
+    });
+    const signalledAt = performance.now();
     process.kill(server.pid, 'SIGTERM');
     const res = await inFlight;
+    expect(answeredAt).toBeGreaterThan(signalledAt);
     expect(res.status).toBe(200);
     const counts = JSON.parse(res.body) as Record<string, number>;
-    expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(300_000_000);
+    expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(
+      1_000_000_000,
+    );
     expect(await server.exited).toEqual({ code: 0, signal: null });
     expect(isAlive(server.pid)).toBe(false);
   });
