@@ -1,13 +1,15 @@
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { get, servedBy, type HttpResult } from './support/http.js';
-import { startNginx, testConfig, type RunningNginx } from './support/nginx.js';
+import {
+  startNginx,
+  testConfig,
+  type RunningNginx,
+  SINGLE_PORT,
+  NODE_CLUSTER_PORT,
+  UPSTREAM_PORTS,
+} from './support/nginx.js';
 import { ROOT, startServer, stopAll } from './support/processes.js';
-
-// The shipped files name these ports; only nginx's own `listen 80` is moved by the tests.
-const SINGLE = 8080;
-const NODE_CLUSTER = 8081;
-const UPSTREAM = [8082, 8083, 8084, 8085];
 
 let nginx: RunningNginx | undefined;
 
@@ -49,14 +51,14 @@ describe.each(['randoms-to-node-cluster.conf', 'randoms-to-upstream.conf'])(
 
 describe('scenario 1: /api/randoms to the node cluster on 8081, the rest to 8080', () => {
   it('routes /info to the single server and /api/randoms to several 8081 workers', async () => {
-    const single = await startServer(['--mode=FORK'], { port: SINGLE });
-    await startServer(['--mode=CLUSTER'], { port: NODE_CLUSTER });
+    const single = await startServer(['--mode=FORK'], { port: SINGLE_PORT });
+    await startServer(['--mode=CLUSTER'], { port: NODE_CLUSTER_PORT });
     nginx = await startNginx('randoms-to-node-cluster.conf');
 
     for (const path of ['/info', '/api/info', '/health']) {
       const res = await get(nginx.port, path);
       expect(res.status).toBe(200);
-      expect(servedBy(res)).toEqual({ port: SINGLE, pid: single.pid });
+      expect(servedBy(res)).toEqual({ port: SINGLE_PORT, pid: single.pid });
     }
 
     const randoms = await inBatches(
@@ -69,7 +71,7 @@ describe('scenario 1: /api/randoms to the node cluster on 8081, the rest to 8080
     for (const res of randoms) {
       expect(res.status).toBe(200);
       const by = servedBy(res);
-      expect(by.port).toBe(NODE_CLUSTER);
+      expect(by.port).toBe(NODE_CLUSTER_PORT);
       pids.add(by.pid);
     }
     expect(pids.size).toBeGreaterThanOrEqual(2);
@@ -78,15 +80,15 @@ describe('scenario 1: /api/randoms to the node cluster on 8081, the rest to 8080
 
 describe('scenario 2: /api/randoms to the upstream of 8082-8085, the rest to 8080', () => {
   it('spreads 400 requests evenly over the four instances and sends the rest to 8080', async () => {
-    const single = await startServer(['--mode=FORK'], { port: SINGLE });
+    const single = await startServer(['--mode=FORK'], { port: SINGLE_PORT });
     const instances = await Promise.all(
-      UPSTREAM.map((port) => startServer(['--mode=FORK'], { port })),
+      UPSTREAM_PORTS.map((port) => startServer(['--mode=FORK'], { port })),
     );
     nginx = await startNginx('randoms-to-upstream.conf');
 
     const info = await get(nginx.port, '/info');
     expect(info.status).toBe(200);
-    expect(servedBy(info)).toEqual({ port: SINGLE, pid: single.pid });
+    expect(servedBy(info)).toEqual({ port: SINGLE_PORT, pid: single.pid });
 
     const perPort = new Map<number, number>();
     for (const res of await inBatches(
@@ -102,15 +104,15 @@ describe('scenario 2: /api/randoms to the upstream of 8082-8085, the rest to 808
       );
       perPort.set(port, (perPort.get(port) ?? 0) + 1);
     }
-    expect([...perPort.keys()].sort()).toEqual(UPSTREAM);
-    for (const port of UPSTREAM) {
+    expect([...perPort.keys()].sort()).toEqual(UPSTREAM_PORTS);
+    for (const port of UPSTREAM_PORTS) {
       expect(perPort.get(port)).toBeGreaterThanOrEqual(90);
       expect(perPort.get(port)).toBeLessThanOrEqual(110);
     }
   });
 
   it('hides the nginx version (server_tokens off)', async () => {
-    await startServer(['--mode=FORK'], { port: SINGLE });
+    await startServer(['--mode=FORK'], { port: SINGLE_PORT });
     nginx = await startNginx('randoms-to-upstream.conf');
     const res = await get(nginx.port, '/api/info');
     expect(res.headers.server).toBe('nginx');

@@ -5,7 +5,12 @@ import { recordChaos } from '../support/chaos-report.js';
 import { get } from '../support/http.js';
 import { runLoad } from '../support/load.js';
 import { AccessLog } from '../support/nginx-log.js';
-import { startNginx, type RunningNginx } from '../support/nginx.js';
+import {
+  startNginx,
+  type RunningNginx,
+  SINGLE_PORT,
+  NODE_CLUSTER_PORT,
+} from '../support/nginx.js';
 import { processTree, sleep, waitForFreePorts } from '../support/proc-stats.js';
 import {
   childPids,
@@ -20,8 +25,6 @@ import {
 import { waitFor, withTimeout } from '../support/wait.js';
 
 // The ports nginx/randoms-to-node-cluster.conf names.
-const SINGLE = 8080;
-const NODE_CLUSTER = 8081;
 const WORKERS = 2;
 
 let nginx: RunningNginx | undefined;
@@ -50,11 +53,11 @@ const sum = (body: string): number =>
 
 describe('chaos, CLUSTER mode', () => {
   it('a worker SIGKILLed under load behind nginx/randoms-to-node-cluster.conf costs no request, and is replaced', async () => {
-    await waitForFreePorts([SINGLE, NODE_CLUSTER]);
-    await startServer(['--mode=FORK'], { port: SINGLE });
+    await waitForFreePorts([SINGLE_PORT, NODE_CLUSTER_PORT]);
+    await startServer(['--mode=FORK'], { port: SINGLE_PORT });
     const cluster = await startServer(
       ['--mode=CLUSTER', `--workers=${WORKERS}`],
-      { port: NODE_CLUSTER },
+      { port: NODE_CLUSTER_PORT },
     );
     const [victim, survivor] = await workersOf(cluster.pid);
     nginx = await startNginx('randoms-to-node-cluster.conf');

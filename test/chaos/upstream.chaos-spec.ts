@@ -4,13 +4,14 @@ import { recordChaos } from '../support/chaos-report.js';
 import { get } from '../support/http.js';
 import { runLoad } from '../support/load.js';
 import { AccessLog } from '../support/nginx-log.js';
-import { startNginx, type RunningNginx } from '../support/nginx.js';
+import {
+  startNginx,
+  type RunningNginx,
+  SINGLE_PORT,
+  UPSTREAM_PORTS,
+} from '../support/nginx.js';
 import { sleep, waitForFreePorts } from '../support/proc-stats.js';
 import { isAlive, startServer, stopAll } from '../support/processes.js';
-
-// The ports nginx/randoms-to-upstream.conf names.
-const SINGLE = 8080;
-const UPSTREAM = [8082, 8083, 8084, 8085];
 
 let nginx: RunningNginx | undefined;
 
@@ -22,10 +23,10 @@ afterEach(async () => {
 
 describe('chaos, scenario 2 (nginx/randoms-to-upstream.conf)', () => {
   it('an instance SIGKILLed under load costs no request: nginx retries elsewhere and stops sending to it', async () => {
-    await waitForFreePorts([SINGLE, ...UPSTREAM]);
-    await startServer(['--mode=FORK'], { port: SINGLE });
+    await waitForFreePorts([SINGLE_PORT, ...UPSTREAM_PORTS]);
+    await startServer(['--mode=FORK'], { port: SINGLE_PORT });
     const instances = await Promise.all(
-      UPSTREAM.map((port) => startServer(['--mode=FORK'], { port })),
+      UPSTREAM_PORTS.map((port) => startServer(['--mode=FORK'], { port })),
     );
     nginx = await startNginx('randoms-to-upstream.conf');
     const log = AccessLog.of(readFileSync(nginx.config, 'utf8'));

@@ -12,6 +12,11 @@ import { freePort, isAlive, ROOT } from './processes.js';
 import { get } from './http.js';
 import { waitFor } from './wait.js';
 
+/** The upstream ports the shipped nginx files name; tests move only nginx's own `listen 80`. */
+export const SINGLE_PORT = 8080;
+export const NODE_CLUSTER_PORT = 8081;
+export const UPSTREAM_PORTS = [8082, 8083, 8084, 8085];
+
 export const NGINX =
   ['/usr/sbin/nginx', '/usr/bin/nginx'].find((path) => existsSync(path)) ??
   'nginx';
