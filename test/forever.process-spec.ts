@@ -41,6 +41,34 @@ function foreverList(): ForeverEntry[] {
     });
 }
 
+/** `forever start` as COMMANDS.md writes it, then a bounded wait until the app serves. */
+async function foreverStart(
+  uid: string,
+  flags: string[],
+  serverArgs: string[],
+  port: number,
+): Promise<void> {
+  runToolOrThrow(
+    'forever',
+    [
+      'start',
+      '-a',
+      '--uid',
+      uid,
+      ...flags,
+      '--killSignal',
+      'SIGTERM',
+      MAIN,
+      ...serverArgs,
+    ],
+    env,
+  );
+  await waitForHealth(port, {
+    timeoutMs: 20_000,
+    what: 'the app under forever to serve',
+  });
+}
+
 function parentOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
@@ -55,25 +83,7 @@ describe('forever', () => {
   it('start, list by forever and by the OS, stop', async () => {
     const port = await freePort();
     const uid = `lbs-${port}`;
-    runToolOrThrow(
-      'forever',
-      [
-        'start',
-        '-a',
-        '--uid',
-        uid,
-        '--killSignal',
-        'SIGTERM',
-        MAIN,
-        `--port=${port}`,
-        '--mode=CLUSTER',
-      ],
-      env,
-    );
-    await waitForHealth(port, {
-      timeoutMs: 20_000,
-      what: 'the app under forever to serve',
-    });
+    await foreverStart(uid, [], [`--port=${port}`, '--mode=CLUSTER'], port);
 
     const entry = foreverList().find((row) => row.uid === uid);
     expect(entry).toBeDefined();
@@ -96,29 +106,12 @@ describe('forever', () => {
   it('watch mode (-w): a change in dist/ restarts the server', async () => {
     const port = await freePort();
     const uid = `lbs-watch-${port}`;
-    runToolOrThrow(
-      'forever',
-      [
-        'start',
-        '-a',
-        '--uid',
-        uid,
-        '-w',
-        '--watchDirectory',
-        'dist',
-        '--watchIgnore',
-        '*.map',
-        '--killSignal',
-        'SIGTERM',
-        MAIN,
-        `--port=${port}`,
-      ],
-      env,
+    await foreverStart(
+      uid,
+      ['-w', '--watchDirectory', 'dist', '--watchIgnore', '*.map'],
+      [`--port=${port}`],
+      port,
     );
-    await waitForHealth(port, {
-      timeoutMs: 20_000,
-      what: 'the app under forever to serve',
-    });
     const before = foreverList().find((row) => row.uid === uid)!;
 
     appendFileSync(
