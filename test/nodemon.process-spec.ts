@@ -14,11 +14,15 @@ import {
   waitForHealth,
 } from './support/processes.js';
 import { BIN } from './support/tools.js';
+import { getJson } from './support/http.js';
 import { waitFor } from './support/wait.js';
 
 const WORKERS = availableParallelism();
 
-/** nodemon runs `exec node dist/main.js …` (nodemon.json): its one child is the app's first process. */
+/**
+ * nodemon runs package.json's `main` (or the script given) with node itself, no
+ * shell between: its one child is the app's first process.
+ */
 function appRoot(nodemon: Spawned): number | false {
   const children = childPids(nodemon.pid);
   return children.length === 1 && children[0];
@@ -29,15 +33,25 @@ function appProcesses(root: number): number[] {
   return [root, ...childPids(root)];
 }
 
+/** The two ways people type it: the script named, or (package.json's `main`) only flags after `--`. */
+const FORMS = {
+  'nodemon dist/main.js --flag': (flags: string[]) => [
+    'dist/main.js',
+    ...flags,
+  ],
+  'nodemon -- --flag': (flags: string[]) => ['--', ...flags],
+};
+type Form = keyof typeof FORMS;
+
 async function startNodemon(
+  form: Form,
   args: string[],
 ): Promise<{ nodemon: Spawned; port: number; root: number }> {
   const port = await freePort();
-  const nodemon = spawnTracked(join(BIN, 'nodemon'), [
-    '--',
-    `--port=${port}`,
-    ...args,
-  ]);
+  const nodemon = spawnTracked(
+    join(BIN, 'nodemon'),
+    FORMS[form]([`--port=${port}`, ...args]),
+  );
   await waitForHealth(port, {
     timeoutMs: 20_000,
     what: 'the app under nodemon to serve',
@@ -50,16 +64,18 @@ async function startNodemon(
   return { nodemon, port, root };
 }
 
-describe('nodemon (nodemon.json)', () => {
+describe.each(Object.keys(FORMS) as Form[])('%s (nodemon.json)', (form) => {
   afterEach(stopAll);
 
   it('FORK: one node process serves', async () => {
-    const { root } = await startNodemon(['--mode=FORK']);
+    const { root, port } = await startNodemon(form, ['--mode=FORK']);
     expect(appProcesses(root)).toEqual([root]);
+    const info = await getJson<{ arguments: string[] }>(port, '/api/info');
+    expect(info.json.arguments).toEqual([`--port=${port}`, '--mode=FORK']);
   });
 
   it('CLUSTER: the primary plus one worker per processor', async () => {
-    const { root } = await startNodemon(['--mode=CLUSTER']);
+    const { root } = await startNodemon(form, ['--mode=CLUSTER']);
     const processes = await waitFor(
       () => appProcesses(root).length === 1 + WORKERS && appProcesses(root),
       {
@@ -70,7 +86,9 @@ describe('nodemon (nodemon.json)', () => {
   });
 
   it('a change in dist/ restarts the cluster and leaves no orphaned worker', async () => {
-    const { nodemon, port, root } = await startNodemon(['--mode=CLUSTER']);
+    const { nodemon, port, root } = await startNodemon(form, [
+      '--mode=CLUSTER',
+    ]);
     const before = await waitFor(
       () => appProcesses(root).length === 1 + WORKERS && appProcesses(root),
       {
