@@ -1,15 +1,24 @@
+import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
+import { runPrimary } from './cluster/primary.js';
 import { readOptionsOrExit } from './config/cli.js';
-import { runProcess } from './cluster/process-model.js';
 
-const options = readOptionsOrExit(process.argv.slice(2), process.env);
-const entry = fileURLToPath(import.meta.url);
+async function bootstrap(): Promise<void> {
+  const options = readOptionsOrExit(process.argv.slice(2), process.env);
+  // A process that is already a cluster worker (ours, or PM2's `-i`) serves, whatever
+  // --mode says: a cluster never nests.
+  if (options.mode === 'CLUSTER' && cluster.isPrimary) {
+    runPrimary({
+      count: options.workers,
+      graceMs: options.graceMs,
+      exec: fileURLToPath(import.meta.url),
+      args: [...options.args],
+    });
+    return;
+  }
+  // Loaded only here, so that a CLUSTER primary never loads Nest.
+  const { runServer } = await import('./cluster/server.js');
+  await runServer(options);
+}
 
-// The server module is imported lazily so that a CLUSTER primary never loads Nest.
-runProcess(options, entry, async () => {
-  const { startServer } = await import('./server.js');
-  await startServer(options);
-}).catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+void bootstrap();

@@ -1,10 +1,18 @@
-import { registerAs } from '@nestjs/config';
-import { parseAppOptions } from './app-options.js';
+import {
+  type ConfigFactory,
+  type ConfigFactoryKeyHost,
+  getConfigToken,
+  registerAs,
+} from '@nestjs/config';
+import type { AppOptions } from './app-options.js';
 
-/**
- * The typed configuration of a serving process. main.ts has already parsed the
- * same argv and exited on a mistake, so this cannot fail in production.
- */
-export const appConfig = registerAs('app', () =>
-  parseAppOptions(process.argv.slice(2), process.env),
-);
+const NAMESPACE = 'app';
+
+/** The injection token of the AppOptions this process was started with. */
+export const APP_CONFIG = getConfigToken(NAMESPACE);
+
+/** The options main.ts parsed, registered as the `app` namespace of @nestjs/config. */
+export const appConfig = (
+  options: AppOptions,
+): ConfigFactory<AppOptions> & ConfigFactoryKeyHost<AppOptions> =>
+  registerAs(NAMESPACE, (): AppOptions => options);

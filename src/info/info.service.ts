@@ -1,10 +1,9 @@
 import { cpus, platform } from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
-import type { ConfigType } from '@nestjs/config';
-import { appConfig } from '../config/app.config.js';
-import type { Mode } from '../config/app-options.js';
+import { APP_CONFIG } from '../config/app.config.js';
+import type { AppOptions, Mode } from '../config/app-options.js';
 import { PROJECT_ROOT } from '../config/paths.js';
-import { describeRole, effectiveMode } from '../common/process-role.js';
+import { describeRole, effectiveMode } from '../cluster/process-role.js';
 
 export interface ServerInfo {
   arguments: string[];
@@ -26,7 +25,7 @@ export class InfoService {
   /** Everything but the RSS is fixed for the life of the process, so it is read once. */
   private readonly fixed: Omit<ServerInfo, 'memoryRss'>;
 
-  constructor(@Inject(appConfig.KEY) config: ConfigType<typeof appConfig>) {
+  constructor(@Inject(APP_CONFIG) config: AppOptions) {
     this.fixed = {
       arguments: [...config.args],
       platform: platform(),

@@ -8,7 +8,7 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import type { Response } from 'express';
-import { ParseCantPipe } from '../common/pipes/parse-cant.pipe.js';
+import { ParseCantPipe } from './parse-cant.pipe.js';
 import { PoolSaturatedError, RandomsService } from './randoms.service.js';
 
 /** Seconds a client is told to wait when the pool is saturated. */

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Provider } from '@nestjs/common';
-import type { ConfigType } from '@nestjs/config';
 import { Piscina } from 'piscina';
-import { appConfig } from '../config/app.config.js';
+import { APP_CONFIG } from '../config/app.config.js';
+import type { AppOptions } from '../config/app-options.js';
 import { PROJECT_ROOT } from '../config/paths.js';
 
 export const RANDOMS_POOL = Symbol('RANDOMS_POOL');
@@ -26,8 +26,8 @@ export const POOL_IDLE_TIMEOUT_MS = 30_000;
  */
 export const randomsPoolProvider: Provider = {
   provide: RANDOMS_POOL,
-  inject: [appConfig.KEY],
-  useFactory: (config: ConfigType<typeof appConfig>): Piscina =>
+  inject: [APP_CONFIG],
+  useFactory: (config: AppOptions): Piscina =>
     new Piscina({
       filename: COUNT_WORKER_FILE,
       minThreads: 0,

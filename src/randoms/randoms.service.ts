@@ -1,12 +1,11 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { ConfigType } from '@nestjs/config';
 import type { Piscina } from 'piscina';
-import { appConfig } from '../config/app.config.js';
+import { APP_CONFIG } from '../config/app.config.js';
+import type { AppOptions } from '../config/app-options.js';
 import { addCounts, countsToObject, RANDOM_MAX } from './count.js';
 import type { CountTask } from './count.worker.js';
 import { RANDOMS_POOL } from './randoms.pool.js';
 
-export const DEFAULT_CANT = 100_000_000;
 /** Below this many draws a job runs on one thread: handing out parts would cost more than it saves. */
 export const SPLIT_THRESHOLD = 2_000_000;
 
@@ -21,8 +20,8 @@ export class RandomsService implements OnApplicationShutdown {
 
   constructor(
     @Inject(RANDOMS_POOL) private readonly pool: Piscina,
-    @Inject(appConfig.KEY)
-    private readonly config: ConfigType<typeof appConfig>,
+    @Inject(APP_CONFIG)
+    private readonly config: AppOptions,
   ) {}
 
   get pending(): number {

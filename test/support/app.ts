@@ -2,7 +2,6 @@ import { Test } from '@nestjs/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
-import { appConfig } from '../../src/config/app.config.js';
 import {
   parseAppOptions,
   type AppOptions,
@@ -14,10 +13,9 @@ export async function createTestApp(
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ app: NestExpressApplication; options: AppOptions }> {
   const options = parseAppOptions(argv, env);
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
-    .overrideProvider(appConfig.KEY)
-    .useValue(options)
-    .compile();
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule.forRoot(options)],
+  }).compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({
     logger: false,
   });

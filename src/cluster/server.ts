@@ -2,19 +2,21 @@ import type { Server, ServerResponse } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { AppModule } from './app.module.js';
-import { configureApp } from './app.setup.js';
-import type { AppOptions } from './config/app-options.js';
-import { describeRole } from './common/process-role.js';
+import { AppModule } from '../app.module.js';
+import { configureApp } from '../app.setup.js';
+import type { AppOptions } from '../config/app-options.js';
+import { describeRole } from './process-role.js';
 
 const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 /** How long a draining process keeps answering (with `Connection: close`) before it stops listening. */
 const KEEP_ALIVE_SETTLE_MS = 500;
 
-/** Starts one Nest application: a FORK server or one worker of a cluster. */
-export async function startServer(options: AppOptions): Promise<void> {
+/** Runs one Nest application: a FORK server or one worker of a cluster. */
+export async function runServer(options: AppOptions): Promise<void> {
   const logger = new Logger('Server');
-  const app = await NestFactory.create<NestExpressApplication>(AppModule);
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(options),
+  );
   configureApp(app, options);
   drainOnSignals(app, options.graceMs, logger);
   try {

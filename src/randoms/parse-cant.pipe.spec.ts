@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { BadRequestException } from '@nestjs/common';
-import { parseAppOptions } from '../../config/app-options.js';
+import { parseAppOptions } from '../config/app-options.js';
 import { ParseCantPipe } from './parse-cant.pipe.js';
 
 const pipe = new ParseCantPipe(

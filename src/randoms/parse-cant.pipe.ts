@@ -4,10 +4,11 @@ import {
   Injectable,
   type PipeTransform,
 } from '@nestjs/common';
-import type { ConfigType } from '@nestjs/config';
-import { appConfig } from '../../config/app.config.js';
-import { DEFAULT_CANT } from '../../randoms/randoms.service.js';
+import { APP_CONFIG } from '../config/app.config.js';
+import type { AppOptions } from '../config/app-options.js';
 
+/** What /api/randoms draws when no cant is given (capped by RANDOMS_MAX_CANT). */
+const DEFAULT_CANT = 100_000_000;
 const ACCEPTED_KEYS = new Set(['cant']);
 /** ASCII digits only: no sign, exponent, hex, separators or other scripts' digits. */
 const DIGITS = /^[0-9]{1,16}$/;
@@ -19,8 +20,8 @@ export class ParseCantPipe implements PipeTransform<
   number
 > {
   constructor(
-    @Inject(appConfig.KEY)
-    private readonly config: ConfigType<typeof appConfig>,
+    @Inject(APP_CONFIG)
+    private readonly config: AppOptions,
   ) {}
 
   transform(query: Record<string, unknown>): number {
