@@ -6,5 +6,6 @@ export default {
   ...esmPreset,
   rootDir: '.',
   testRegex: '\\.e2e-spec\\.ts$',
+  globalSetup: '<rootDir>/jest-build-check.js',
   testTimeout: 30_000,
 };

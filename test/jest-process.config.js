@@ -8,5 +8,6 @@ export default {
   rootDir: '.',
   testRegex: '\\.process-spec\\.ts$',
   maxWorkers: 1,
+  globalSetup: '<rootDir>/jest-build-check.js',
   testTimeout: 60_000,
 };
