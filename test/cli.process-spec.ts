@@ -1,15 +1,15 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
+import { getJson } from './support/http.js';
+import { freePort } from './support/ports.js';
 import {
   childEnv,
-  freePort,
   MAIN,
   ROOT,
   spawnTracked,
   stopAll,
-  waitUntilServing,
+  waitForHealth,
 } from './support/processes.js';
-import { getJson } from './support/http.js';
 
 function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {
   return spawnSync(process.execPath, [MAIN, ...args], {
@@ -62,13 +62,10 @@ describe('command line', () => {
 
   it('PORT from the environment is used when no flag is given', async () => {
     const port = await freePort();
-    const server = {
-      ...spawnTracked(process.execPath, [MAIN], {
-        env: { PORT: String(port) },
-      }),
-      port,
-    };
-    await waitUntilServing(server);
+    const server = spawnTracked(process.execPath, [MAIN], {
+      env: { PORT: String(port) },
+    });
+    await waitForHealth(port, { of: server });
     const { json } = await getJson<{ port: number; mode: string }>(
       port,
       '/api/info',
@@ -86,8 +83,7 @@ describe('command line', () => {
       '--mode=CLUSTER',
       `--port=${port}`,
     ]);
-    const server = { ...nest, port };
-    await waitUntilServing(server, 60_000);
+    await waitForHealth(port, { timeoutMs: 60_000, of: nest });
     const { json } = await getJson<{
       port: number;
       mode: string;

@@ -1,33 +1,24 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { availableParallelism } from 'node:os';
-import { get, getJson, servedBy } from './support/http.js';
+import { get, getJson, servedByOf } from './support/http.js';
 import {
   childPids,
   isAlive,
-  startServer,
+  spawnServer,
   stopAll,
   waitForExitOf,
   waitForHealth,
+  workersOf,
 } from './support/processes.js';
 import { waitFor } from './support/wait.js';
 
 const WORKERS = availableParallelism();
 
-async function workersOf(primaryPid: number, count: number): Promise<number[]> {
-  return waitFor(
-    () => {
-      const pids = childPids(primaryPid);
-      return pids.length === count && pids;
-    },
-    { what: `${count} workers under pid ${primaryPid}` },
-  );
-}
-
 describe('CLUSTER mode, as a real process', () => {
   afterEach(stopAll);
 
   it('the primary forks one worker per processor, and requests are served by several of them', async () => {
-    const server = await startServer(['--mode', 'CLUSTER']);
+    const server = await spawnServer(['--mode', 'CLUSTER']);
     const workers = await workersOf(server.pid, WORKERS);
     expect(server.output()).toMatch(
       new RegExp(`\\[primary ${server.pid}\\] forking ${WORKERS} worker`),
@@ -40,7 +31,7 @@ describe('CLUSTER mode, as a real process', () => {
       async () => {
         const res = await get(server.port, '/api/info');
         expect(res.status).toBe(200);
-        seen.add(servedBy(res).pid);
+        seen.add(servedByOf(res).pid);
         return seen.size === Math.min(WORKERS, 2) || undefined;
       },
       {
@@ -54,7 +45,7 @@ describe('CLUSTER mode, as a real process', () => {
   });
 
   it('--workers sets the number of workers, each reporting its role', async () => {
-    const server = await startServer(['--mode=cluster', '--workers=3']);
+    const server = await spawnServer(['--mode=cluster', '--workers=3']);
     await workersOf(server.pid, 3);
     const res = await getJson<{ mode: string; role: string }>(
       server.port,
@@ -65,7 +56,7 @@ describe('CLUSTER mode, as a real process', () => {
   });
 
   it('a worker killed with SIGKILL is replaced', async () => {
-    const server = await startServer(['--mode', 'CLUSTER', '--workers', '2']);
+    const server = await spawnServer(['--mode', 'CLUSTER', '--workers', '2']);
     const [victim, survivor] = await workersOf(server.pid, 2);
     process.kill(victim, 'SIGKILL');
     const replaced = await waitFor(
@@ -83,7 +74,7 @@ describe('CLUSTER mode, as a real process', () => {
   });
 
   it('SIGTERM ends the primary and every worker, exit code 0', async () => {
-    const server = await startServer(['--mode', 'CLUSTER']);
+    const server = await spawnServer(['--mode', 'CLUSTER']);
     const workers = await workersOf(server.pid, WORKERS);
     process.kill(server.pid, 'SIGTERM');
     expect(await server.exited).toEqual({ code: 0, signal: null });
@@ -94,7 +85,7 @@ describe('CLUSTER mode, as a real process', () => {
   });
 
   it('SIGHUP replaces every worker one at a time and keeps serving', async () => {
-    const server = await startServer(['--mode', 'CLUSTER', '--workers', '2']);
+    const server = await spawnServer(['--mode', 'CLUSTER', '--workers', '2']);
     const before = await workersOf(server.pid, 2);
     process.kill(server.pid, 'SIGHUP');
     await waitFor(() => server.output().includes('rolling restart complete'), {

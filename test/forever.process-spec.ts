@@ -3,13 +3,13 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getJson } from './support/http.js';
+import { freePort } from './support/ports.js';
 import {
-  childPids,
-  freePort,
   isAlive,
   MAIN,
   waitForExitOf,
   waitForHealth,
+  workersOf,
 } from './support/processes.js';
 import { runTool, runToolOrThrow } from './support/tools.js';
 import { waitFor } from './support/wait.js';
@@ -91,10 +91,7 @@ describe('forever', () => {
     // The OS agrees: forever's monitor is the parent of the primary, which has its workers.
     expect(isAlive(foreverPid)).toBe(true);
     expect(parentOf(pid)).toBe(foreverPid);
-    const workers = await waitFor(
-      () => childPids(pid).length === WORKERS && childPids(pid),
-      { what: 'the workers' },
-    );
+    const workers = await workersOf(pid, WORKERS);
     const info = await getJson<{ pid: number }>(port, '/api/info');
     expect(workers).toContain(info.json.pid);
 

@@ -1,24 +1,15 @@
-import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
-import { get, servedBy, type HttpResult } from './support/http.js';
+import { get, servedByOf, type HttpResult } from './support/http.js';
+import { startNginx, testConfig } from './support/nginx.js';
 import {
-  startNginx,
-  testConfig,
-  type RunningNginx,
-  SINGLE_PORT,
   NODE_CLUSTER_PORT,
+  SINGLE_PORT,
   UPSTREAM_PORTS,
-} from './support/nginx.js';
-import { ROOT, startServer, stopAll } from './support/processes.js';
+} from './support/ports.js';
+import { ROOT, spawnServer, stopAll } from './support/processes.js';
 
-let nginx: RunningNginx | undefined;
-
-afterEach(async () => {
-  await nginx?.stop();
-  nginx = undefined;
-  await stopAll();
-});
-afterAll(stopAll);
+afterEach(stopAll);
 
 async function inBatches(
   port: number,
@@ -51,14 +42,14 @@ describe.each(['randoms-to-node-cluster.conf', 'randoms-to-upstream.conf'])(
 
 describe('scenario 1: /api/randoms to the node cluster on 8081, the rest to 8080', () => {
   it('routes /info to the single server and /api/randoms to several 8081 workers', async () => {
-    const single = await startServer(['--mode=FORK'], { port: SINGLE_PORT });
-    await startServer(['--mode=CLUSTER'], { port: NODE_CLUSTER_PORT });
-    nginx = await startNginx('randoms-to-node-cluster.conf');
+    const single = await spawnServer(['--mode=FORK'], { port: SINGLE_PORT });
+    await spawnServer(['--mode=CLUSTER'], { port: NODE_CLUSTER_PORT });
+    const nginx = await startNginx('randoms-to-node-cluster.conf');
 
     for (const path of ['/info', '/api/info', '/health']) {
       const res = await get(nginx.port, path);
       expect(res.status).toBe(200);
-      expect(servedBy(res)).toEqual({ port: SINGLE_PORT, pid: single.pid });
+      expect(servedByOf(res)).toEqual({ port: SINGLE_PORT, pid: single.pid });
     }
 
     const randoms = await inBatches(
@@ -70,7 +61,7 @@ describe('scenario 1: /api/randoms to the node cluster on 8081, the rest to 8080
     const pids = new Set<number>();
     for (const res of randoms) {
       expect(res.status).toBe(200);
-      const by = servedBy(res);
+      const by = servedByOf(res);
       expect(by.port).toBe(NODE_CLUSTER_PORT);
       pids.add(by.pid);
     }
@@ -80,15 +71,15 @@ describe('scenario 1: /api/randoms to the node cluster on 8081, the rest to 8080
 
 describe('scenario 2: /api/randoms to the upstream of 8082-8085, the rest to 8080', () => {
   it('spreads 400 requests evenly over the four instances and sends the rest to 8080', async () => {
-    const single = await startServer(['--mode=FORK'], { port: SINGLE_PORT });
+    const single = await spawnServer(['--mode=FORK'], { port: SINGLE_PORT });
     const instances = await Promise.all(
-      UPSTREAM_PORTS.map((port) => startServer(['--mode=FORK'], { port })),
+      UPSTREAM_PORTS.map((port) => spawnServer(['--mode=FORK'], { port })),
     );
-    nginx = await startNginx('randoms-to-upstream.conf');
+    const nginx = await startNginx('randoms-to-upstream.conf');
 
     const info = await get(nginx.port, '/info');
     expect(info.status).toBe(200);
-    expect(servedBy(info)).toEqual({ port: SINGLE_PORT, pid: single.pid });
+    expect(servedByOf(info)).toEqual({ port: SINGLE_PORT, pid: single.pid });
 
     const perPort = new Map<number, number>();
     for (const res of await inBatches(
@@ -98,7 +89,7 @@ describe('scenario 2: /api/randoms to the upstream of 8082-8085, the rest to 808
       4,
     )) {
       expect(res.status).toBe(200);
-      const { port, pid } = servedBy(res);
+      const { port, pid } = servedByOf(res);
       expect(instances.find((instance) => instance.port === port)?.pid).toBe(
         pid,
       );
@@ -112,8 +103,8 @@ describe('scenario 2: /api/randoms to the upstream of 8082-8085, the rest to 808
   });
 
   it('hides the nginx version (server_tokens off)', async () => {
-    await startServer(['--mode=FORK'], { port: SINGLE_PORT });
-    nginx = await startNginx('randoms-to-upstream.conf');
+    await spawnServer(['--mode=FORK'], { port: SINGLE_PORT });
+    const nginx = await startNginx('randoms-to-upstream.conf');
     const res = await get(nginx.port, '/api/info');
     expect(res.headers.server).toBe('nginx');
   });

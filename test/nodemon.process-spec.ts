@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { appendFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './support/ports.js';
 import {
   childPids,
-  freePort,
   isAlive,
   MAIN,
   spawnTracked,

@@ -1,23 +1,36 @@
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { appendFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { get, getJson, servedBy } from './support/http.js';
+import { get, getJson, servedByOf } from './support/http.js';
+import {
+  freePort,
+  NODE_CLUSTER_PORT,
+  PM2_CLUSTER_PORT,
+  SINGLE_PORT,
+  UPSTREAM_PORTS,
+} from './support/ports.js';
 import {
   childPids,
-  freePort,
   isAlive,
   MAIN,
   spawnTracked,
   waitForExitOf,
   waitForHealth,
+  workersOf,
 } from './support/processes.js';
-import { BIN, Pm2Sandbox, runTool } from './support/tools.js';
+import {
+  appOf,
+  BIN,
+  PM2_CLUSTER_APP,
+  Pm2Sandbox,
+  runTool,
+} from './support/tools.js';
 import { waitFor } from './support/wait.js';
 import { join } from 'node:path';
 
 const WORKERS = availableParallelism();
-const SCENARIO_1 = ['api-8080', 'api-8081'];
-const SCENARIO_2 = ['api-8080', 'api-8082', 'api-8083', 'api-8084', 'api-8085'];
+const SCENARIO_1 = [SINGLE_PORT, NODE_CLUSTER_PORT].map(appOf);
+const SCENARIO_2 = [SINGLE_PORT, ...UPSTREAM_PORTS].map(appOf);
 
 interface Info {
   pid: number;
@@ -46,31 +59,26 @@ describe('PM2', () => {
   it('ecosystem, scenario 1: api-8080 is one process, api-8081 the app’s own cluster; stop ends both', async () => {
     pm2.run(['start', 'ecosystem.config.cjs', '--only', SCENARIO_1.join(',')]);
     const apps = await online(SCENARIO_1);
-    const single = apps.find((app) => app.name === 'api-8080')!;
-    const primary = apps.find((app) => app.name === 'api-8081')!;
+    const single = apps.find((app) => app.name === appOf(SINGLE_PORT))!;
+    const primary = apps.find((app) => app.name === appOf(NODE_CLUSTER_PORT))!;
     expect(single.pm2_env.exec_mode).toBe('fork_mode');
     expect(primary.pm2_env.exec_mode).toBe('fork_mode');
 
     // What PM2 lists is what the OS runs.
     expect(isAlive(single.pid)).toBe(true);
     expect(childPids(single.pid)).toEqual([]);
-    const workers = await waitFor(
-      () => childPids(primary.pid).length === WORKERS && childPids(primary.pid),
-      {
-        what: 'the 8081 primary’s workers',
-      },
-    );
+    const workers = await workersOf(primary.pid, WORKERS);
 
-    await waitForHealth(8080, { what: '8080 to serve' });
-    await waitForHealth(8081, { what: '8081 to serve' });
-    const front = await getJson<Info>(8080, '/api/info');
+    await waitForHealth(SINGLE_PORT);
+    await waitForHealth(NODE_CLUSTER_PORT);
+    const front = await getJson<Info>(SINGLE_PORT, '/api/info');
     expect(front.json).toMatchObject({
       pid: single.pid,
       mode: 'FORK',
       role: 'single',
     });
-    const clustered = await getJson<Info>(8081, '/api/info');
-    expect(workers).toContain(servedBy(clustered).pid);
+    const clustered = await getJson<Info>(NODE_CLUSTER_PORT, '/api/info');
+    expect(workers).toContain(servedByOf(clustered).pid);
     expect(clustered.json.mode).toBe('CLUSTER');
 
     pm2.run(['stop', ...SCENARIO_1]);
@@ -81,16 +89,14 @@ describe('PM2', () => {
     ]);
   });
 
-  it('ecosystem, scenario 2: 8080 and 8082-8085 each run as one process', async () => {
+  it('ecosystem, scenario 2: the single server and the four upstream instances each run as one process', async () => {
     pm2.run(['start', 'ecosystem.config.cjs', '--only', SCENARIO_2.join(',')]);
     const apps = await online(SCENARIO_2);
-    for (const app of apps) {
-      const port = Number(app.name.slice('api-'.length));
-      await waitFor(async () => (await get(port, '/health')).status === 200, {
-        what: `${port} to serve`,
-      });
+    for (const port of [SINGLE_PORT, ...UPSTREAM_PORTS]) {
+      const app = apps.find((one) => one.name === appOf(port))!;
+      await waitForHealth(port);
       const res = await getJson<Info>(port, '/api/info');
-      expect(servedBy(res)).toEqual({ port, pid: app.pid });
+      expect(servedByOf(res)).toEqual({ port, pid: app.pid });
       expect(childPids(app.pid)).toEqual([]);
     }
   });
@@ -181,15 +187,15 @@ describe('PM2', () => {
   it('watch mode (ecosystem, PM2_WATCH=1): a change in dist/ restarts every instance', async () => {
     runTool(
       'pm2',
-      ['start', 'ecosystem.config.cjs', '--only', 'api-pm2-cluster'],
+      ['start', 'ecosystem.config.cjs', '--only', PM2_CLUSTER_APP],
       {
         PM2_HOME: pm2.home,
         PM2_WATCH: '1',
       },
     );
-    const before = await online(Array(WORKERS).fill('api-pm2-cluster'));
+    const before = await online(Array(WORKERS).fill(PM2_CLUSTER_APP));
     expect(before.length).toBe(WORKERS);
-    await waitForHealth(8086, { what: '8086 to serve' });
+    await waitForHealth(PM2_CLUSTER_PORT);
 
     appendFileSync(
       MAIN,
@@ -197,7 +203,7 @@ describe('PM2', () => {
     );
     const after = await waitFor(
       () => {
-        const apps = pm2.online('api-pm2-cluster');
+        const apps = pm2.online(PM2_CLUSTER_APP);
         return (
           apps.length === WORKERS &&
           apps.every((app) => !before.some((old) => old.pid === app.pid)) &&
@@ -207,6 +213,8 @@ describe('PM2', () => {
       { timeoutMs: 30_000, what: 'every instance to restart after the change' },
     );
     expect(after.every((app) => app.pm2_env.restart_time >= 1)).toBe(true);
-    await waitForHealth(8086, { what: '8086 to serve again' });
+    await waitForHealth(PM2_CLUSTER_PORT, {
+      what: `${PM2_CLUSTER_APP} to serve again`,
+    });
   });
 });

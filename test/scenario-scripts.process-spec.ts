@@ -1,13 +1,9 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { get, servedBy } from './support/http.js';
-import {
-  childEnv,
-  freePort,
-  ROOT,
-  waitForExitOf,
-} from './support/processes.js';
-import { Pm2Sandbox } from './support/tools.js';
+import { get, servedByOf } from './support/http.js';
+import { freePort, SINGLE_PORT, UPSTREAM_PORTS } from './support/ports.js';
+import { childEnv, ROOT, waitForExitOf } from './support/processes.js';
+import { appOf, Pm2Sandbox } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
 function npmRun(script: string, env: NodeJS.ProcessEnv) {
@@ -41,13 +37,9 @@ describe('one-command scenarios (npm run scenario:*)', () => {
           what: 'five PM2 apps online',
         },
       );
-      expect(apps.map((app) => app.name).sort()).toEqual([
-        'api-8080',
-        'api-8082',
-        'api-8083',
-        'api-8084',
-        'api-8085',
-      ]);
+      expect(apps.map((app) => app.name).sort()).toEqual(
+        [SINGLE_PORT, ...UPSTREAM_PORTS].map(appOf),
+      );
       await waitFor(
         async () =>
           (await get(nginxPort, '/api/randoms?cant=10')).status === 200,
@@ -58,9 +50,11 @@ describe('one-command scenarios (npm run scenario:*)', () => {
       );
       const ports = new Set<number>();
       for (let i = 0; i < 8; i++)
-        ports.add(servedBy(await get(nginxPort, '/api/randoms?cant=10')).port);
-      expect([...ports].sort()).toEqual([8082, 8083, 8084, 8085]);
-      expect(servedBy(await get(nginxPort, '/info')).port).toBe(8080);
+        ports.add(
+          servedByOf(await get(nginxPort, '/api/randoms?cant=10')).port,
+        );
+      expect([...ports].sort()).toEqual(UPSTREAM_PORTS);
+      expect(servedByOf(await get(nginxPort, '/info')).port).toBe(SINGLE_PORT);
     } finally {
       const pids = pm2
         .list()

@@ -1,96 +1,87 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { recordChaos } from '../support/chaos-report.js';
-import { get } from '../support/http.js';
 import { runLoad } from '../support/load.js';
 import { AccessLog } from '../support/nginx-log.js';
+import { startNginx } from '../support/nginx.js';
 import {
-  startNginx,
-  type RunningNginx,
-  SINGLE_PORT,
+  freePort,
   NODE_CLUSTER_PORT,
-} from '../support/nginx.js';
-import { processTree, sleep, waitForFreePorts } from '../support/proc-stats.js';
+  SINGLE_PORT,
+  waitForFreePorts,
+} from '../support/ports.js';
 import {
   childPids,
-  freePort,
   isAlive,
   MAIN,
+  spawnServer,
   spawnTracked,
-  startServer,
   stopAll,
   waitForExitOf,
+  workersOf,
 } from '../support/processes.js';
-import { waitFor, withTimeout } from '../support/wait.js';
+import { sleep, waitFor, withTimeout } from '../support/wait.js';
 
-// The ports nginx/randoms-to-node-cluster.conf names.
 const WORKERS = 2;
 
-let nginx: RunningNginx | undefined;
-
-afterEach(async () => {
-  await nginx?.stop();
-  nginx = undefined;
-  await stopAll();
-});
-
-async function workersOf(primaryPid: number, count = WORKERS) {
-  return waitFor(
-    () => {
-      const pids = childPids(primaryPid);
-      return pids.length === count && pids;
-    },
-    { timeoutMs: 20_000, what: `${count} workers under pid ${primaryPid}` },
-  );
-}
-
-const sum = (body: string): number =>
-  Object.values(JSON.parse(body) as Record<string, number>).reduce(
-    (a, b) => a + b,
-    0,
-  );
+afterEach(stopAll);
 
 describe('chaos, CLUSTER mode', () => {
   it('a worker SIGKILLed under load behind nginx/randoms-to-node-cluster.conf costs no request, and is replaced', async () => {
     await waitForFreePorts([SINGLE_PORT, NODE_CLUSTER_PORT]);
-    await startServer(['--mode=FORK'], { port: SINGLE_PORT });
-    const cluster = await startServer(
+    await spawnServer(['--mode=FORK'], { port: SINGLE_PORT });
+    const cluster = await spawnServer(
       ['--mode=CLUSTER', `--workers=${WORKERS}`],
       { port: NODE_CLUSTER_PORT },
     );
-    const [victim, survivor] = await workersOf(cluster.pid);
-    nginx = await startNginx('randoms-to-node-cluster.conf');
-    const log = AccessLog.of(readFileSync(nginx.config, 'utf8'));
+    const [victim, survivor] = await workersOf(cluster.pid, WORKERS);
+    const nginx = await startNginx('randoms-to-node-cluster.conf');
+    const log = AccessLog.of(nginx.config);
 
     // Requests of ~10 ms of CPU each keep both workers busy, so the victim dies with
     // requests on it (with 1,000,000 draws, ~1 ms since the faster draw, it often had none).
+    // The load runs until the replacement has served for a second.
     const load = runLoad({
       port: nginx.port,
       path: '/api/randoms?cant=10000000',
       connections: 8,
-      durationSec: 5,
+      durationSec: 30,
     });
     await sleep(1_500);
     process.kill(victim, 'SIGKILL');
+    const workers = await waitFor(
+      () => {
+        const pids = childPids(cluster.pid);
+        return pids.length === WORKERS && !pids.includes(victim) && pids;
+      },
+      { timeoutMs: 20_000, what: 'a replacement worker' },
+    );
+    const replacement = workers.find((pid) => pid !== survivor)!;
+    await waitFor(
+      () => cluster.output().includes(`(pid ${replacement}) listening`),
+      { timeoutMs: 20_000, what: 'the replacement to listen' },
+    );
+    await sleep(1_000);
+    load.stop();
     const result = await load;
 
     // Both entries of the upstream are the same cluster: a retry shows as two.
     const retried = log.entries().filter((entry) => entry.upstreams.length > 1);
-    const workers = await workersOf(cluster.pid);
     recordChaos({
       item: 2,
-      name: `Worker death in CLUSTER behind nginx: 1 of ${WORKERS} workers of the 8081 cluster SIGKILLed mid-run (cant=10000000, 8 connections, 5 s)`,
+      name: `Worker death in CLUSTER behind nginx: 1 of ${WORKERS} workers of the ${NODE_CLUSTER_PORT} cluster SIGKILLed mid-run (cant=10000000, 8 connections, ${result.durationSec.toFixed(1)} s)`,
       sent: result.sent,
       failed: result.failed,
-      notes: `answers by worker ${JSON.stringify(result.servedBy)}; ${retried.length} request(s) retried by nginx on the second entry (same cluster); the primary forked a replacement`,
+      notes: `answers by worker ${JSON.stringify(result.byInstance)}; ${retried.length} request(s) retried by nginx on the second entry (same cluster); the primary forked a replacement`,
     });
 
     expect(result).toMatchObject({ failed: 0 });
-    expect(result.sent).toBeGreaterThan(100);
     expect(isAlive(victim)).toBe(false);
     expect(workers).toContain(survivor);
-    expect(workers).not.toContain(victim);
+    // The victim was serving when it died.
+    expect(result.byInstance[`${NODE_CLUSTER_PORT}:${victim}`]).toBeGreaterThan(
+      0,
+    );
     expect(cluster.output()).toMatch(
       new RegExp(`pid ${victim}\\) died \\(signal SIGKILL\\)`),
     );
@@ -100,28 +91,25 @@ describe('chaos, CLUSTER mode', () => {
   });
 
   it('SIGHUP under load replaces every worker, one at a time, new listening before old drains, with no failed request', async () => {
-    const cluster = await startServer([
+    const cluster = await spawnServer([
       '--mode=CLUSTER',
       `--workers=${WORKERS}`,
     ]);
-    const before = await workersOf(cluster.pid);
+    const before = await workersOf(cluster.pid, WORKERS);
 
+    // The load runs from a second before the signal to a second after the restart.
     const load = runLoad({
       port: cluster.port,
       path: '/api/randoms?cant=20000',
       connections: 8,
-      durationSec: 7,
+      durationSec: 60,
     });
     await sleep(1_000);
     process.kill(cluster.pid, 'SIGHUP');
-    let restartedUnderLoad = false;
-    void waitFor(() => cluster.output().includes('rolling restart complete'), {
-      timeoutMs: 6_000,
+    await waitFor(() => cluster.output().includes('rolling restart complete'), {
+      timeoutMs: 30_000,
       what: 'the rolling restart',
-    }).then(
-      () => (restartedUnderLoad = true),
-      () => undefined,
-    );
+    }).finally(() => sleep(1_000).then(() => load.stop()));
     const result = await load;
 
     const output = cluster.output();
@@ -130,7 +118,7 @@ describe('chaos, CLUSTER mode', () => {
     ].map(([, old, fresh]) => ({ old: Number(old), fresh: Number(fresh) }));
     recordChaos({
       item: 3,
-      name: `Rolling restart: SIGHUP to a CLUSTER primary (${WORKERS} workers) under load, straight to the cluster (cant=20000, 8 connections, 7 s)`,
+      name: `Rolling restart: SIGHUP to a CLUSTER primary (${WORKERS} workers) under load, straight to the cluster (cant=20000, 8 connections, ${result.durationSec.toFixed(1)} s)`,
       sent: result.sent,
       failed: result.failed,
       notes: `${replaced.length} worker(s) replaced one at a time; keep-alive connections moved off each draining worker by \`Connection: close\``,
@@ -138,7 +126,6 @@ describe('chaos, CLUSTER mode', () => {
 
     expect(result).toMatchObject({ failed: 0 });
     expect(result.sent).toBeGreaterThan(200);
-    expect(restartedUnderLoad).toBe(true);
     expect(replaced).toHaveLength(WORKERS);
     // Each new worker listened before its predecessor was asked to drain, and
     // the next replacement started only once the previous one was done.
@@ -162,46 +149,9 @@ describe('chaos, CLUSTER mode', () => {
       expect(done).toBeGreaterThan(draining);
       previousDone = done;
     }
-    const after = await workersOf(cluster.pid);
+    const after = await workersOf(cluster.pid, WORKERS);
     expect(after.some((pid) => before.includes(pid))).toBe(false);
     await waitForExitOf(before);
-  });
-
-  it('SIGTERM to the primary with cant=300000000 in flight: the answer completes with the right sum, then everything exits 0', async () => {
-    const cluster = await startServer([
-      '--mode=CLUSTER',
-      `--workers=${WORKERS}`,
-    ]);
-    const tree = processTree(cluster.pid);
-    expect(tree).toHaveLength(1 + WORKERS);
-    let answered = false;
-    const inFlight = get(cluster.port, '/api/randoms?cant=300000000', {
-      timeoutMs: 30_000,
-    }).finally(() => (answered = true));
-    await sleep(300);
-    const signalledInFlight = !answered;
-    process.kill(cluster.pid, 'SIGTERM');
-    const res = await inFlight;
-    const exit = await withTimeout(
-      cluster.exited,
-      15_000,
-      'the primary to exit',
-    );
-    await waitForExitOf(tree);
-    const total = res.status === 200 ? sum(res.body) : 0;
-    recordChaos({
-      item: 4,
-      name: 'Graceful shutdown: SIGTERM to a CLUSTER primary with a cant=300000000 request in flight',
-      sent: 1,
-      failed: res.status === 200 && total === 300_000_000 ? 0 : 1,
-      notes: `answered ${res.status} with ${total} draws after ${(res.ms / 1000).toFixed(1)} s; primary exit ${JSON.stringify(exit)}; ${tree.filter(isAlive).length} of ${tree.length} processes left`,
-    });
-
-    expect(signalledInFlight).toBe(true);
-    expect(res.status).toBe(200);
-    expect(total).toBe(300_000_000);
-    expect(exit).toEqual({ code: 0, signal: null });
-    expect(tree.filter(isAlive)).toEqual([]);
   });
 
   it('workers that die right after starting make the primary back off, then exit 1 with a clear message', async () => {

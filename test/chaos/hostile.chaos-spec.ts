@@ -8,11 +8,15 @@ import {
 } from '@jest/globals';
 import { recordChaos } from '../support/chaos-report.js';
 import { get, getJson } from '../support/http.js';
-import { startNginx, type RunningNginx } from '../support/nginx.js';
-import { waitForFreePorts } from '../support/proc-stats.js';
+import { startNginx } from '../support/nginx.js';
+import {
+  SINGLE_PORT,
+  UPSTREAM_PORTS,
+  waitForFreePorts,
+} from '../support/ports.js';
 import { rawGet, type RawResponse } from '../support/raw-http.js';
 import {
-  startServer,
+  spawnServer,
   stopAll,
   type ServerProcess,
 } from '../support/processes.js';
@@ -119,7 +123,7 @@ describe('chaos, hostile input and headers (FORK server)', () => {
   let server: ServerProcess;
 
   beforeAll(async () => {
-    server = await startServer(['--mode=FORK'], {
+    server = await spawnServer(['--mode=FORK'], {
       env: { CHAOS_SECRET: CANARY, API_TOKEN: CANARY },
     });
   });
@@ -171,7 +175,7 @@ describe('chaos, hostile input and headers (FORK server)', () => {
       server.port,
       '/api/info',
     );
-    // SPEC.md's list, plus the role the README documents.
+    // The fields README.md documents for /api/info, and nothing else.
     expect(Object.keys(info.json).sort()).toEqual(
       [
         'arguments',
@@ -199,19 +203,13 @@ describe('chaos, hostile input and headers (FORK server)', () => {
 });
 
 describe('chaos, headers through nginx', () => {
-  let nginx: RunningNginx | undefined;
-
-  afterEach(async () => {
-    await nginx?.stop();
-    nginx = undefined;
-    await stopAll();
-  });
+  afterEach(stopAll);
 
   it('server_tokens off and the security headers on nginx’s own answers too (proxied, /nginx-health, 502)', async () => {
-    await waitForFreePorts([8080, 8082, 8083, 8084, 8085]);
-    await startServer(['--mode=FORK'], { port: 8080 });
-    // The 8082-8085 upstream is down on purpose: nginx answers /api/randoms itself.
-    nginx = await startNginx('randoms-to-upstream.conf');
+    await waitForFreePorts([SINGLE_PORT, ...UPSTREAM_PORTS]);
+    await spawnServer(['--mode=FORK'], { port: SINGLE_PORT });
+    // The upstream instances are down on purpose: nginx answers /api/randoms itself.
+    const nginx = await startNginx('randoms-to-upstream.conf');
     const targets = [
       '/info',
       '/api/info',

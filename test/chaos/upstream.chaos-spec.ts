@@ -1,35 +1,28 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
 import { recordChaos } from '../support/chaos-report.js';
 import { get } from '../support/http.js';
 import { runLoad } from '../support/load.js';
 import { AccessLog } from '../support/nginx-log.js';
+import { startNginx } from '../support/nginx.js';
 import {
-  startNginx,
-  type RunningNginx,
   SINGLE_PORT,
   UPSTREAM_PORTS,
-} from '../support/nginx.js';
-import { sleep, waitForFreePorts } from '../support/proc-stats.js';
-import { isAlive, startServer, stopAll } from '../support/processes.js';
+  waitForFreePorts,
+} from '../support/ports.js';
+import { isAlive, spawnServer, stopAll } from '../support/processes.js';
+import { sleep } from '../support/wait.js';
 
-let nginx: RunningNginx | undefined;
-
-afterEach(async () => {
-  await nginx?.stop();
-  nginx = undefined;
-  await stopAll();
-});
+afterEach(stopAll);
 
 describe('chaos, scenario 2 (nginx/randoms-to-upstream.conf)', () => {
   it('an instance SIGKILLed under load costs no request: nginx retries elsewhere and stops sending to it', async () => {
     await waitForFreePorts([SINGLE_PORT, ...UPSTREAM_PORTS]);
-    await startServer(['--mode=FORK'], { port: SINGLE_PORT });
+    await spawnServer(['--mode=FORK'], { port: SINGLE_PORT });
     const instances = await Promise.all(
-      UPSTREAM_PORTS.map((port) => startServer(['--mode=FORK'], { port })),
+      UPSTREAM_PORTS.map((port) => spawnServer(['--mode=FORK'], { port })),
     );
-    nginx = await startNginx('randoms-to-upstream.conf');
-    const log = AccessLog.of(readFileSync(nginx.config, 'utf8'));
+    const nginx = await startNginx('randoms-to-upstream.conf');
+    const log = AccessLog.of(nginx.config);
     const victim = instances[1];
 
     const load = runLoad({

@@ -27,6 +27,8 @@ declare module 'autocannon' {
     /** Seconds before a request counts as timed out. */
     timeout?: number;
     pipelining?: number;
+    /** Requests per second across all connections. */
+    overallRate?: number;
     headers?: Record<string, string>;
     setupClient?: (client: Client) => void;
   }

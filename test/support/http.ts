@@ -64,9 +64,18 @@ export function getJson<T = unknown>(
 }
 
 /** `X-Served-By: <port>:<pid>` split into its parts. */
-export function servedBy(result: HttpResult): { port: number; pid: number } {
+export function servedByOf(result: HttpResult): { port: number; pid: number } {
   const [port, pid] = String(result.headers['x-served-by'])
     .split(':')
     .map(Number);
   return { port, pid };
+}
+
+/** How many draws an /api/randoms answer counts: the sum of its values. */
+export function sumCounts(body: string | Record<string, number>): number {
+  const counts =
+    typeof body === 'string'
+      ? (JSON.parse(body) as Record<string, number>)
+      : body;
+  return Object.values(counts).reduce((a, b) => a + b, 0);
 }

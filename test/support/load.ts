@@ -1,6 +1,6 @@
 import autocannon, { type Client, type ResponseHead } from 'autocannon';
 
-export interface LoadOptions {
+interface LoadOptions {
   /** Always 127.0.0.1: the load never leaves the machine. */
   port: number;
   path: string;
@@ -10,6 +10,8 @@ export interface LoadOptions {
   amount?: number;
   /** Seconds before a request counts as timed out (a failure). */
   timeoutSec?: number;
+  /** Requests per second across all connections, instead of flat out. */
+  overallRate?: number;
   /** Which answers count as served; by default any 2xx. */
   accept?: (status: number, headers: Record<string, string>) => boolean;
 }
@@ -29,16 +31,18 @@ export interface LoadResult {
   lost: number;
   /** Answers by status, accepted or not. */
   statuses: Record<number, number>;
-  /** Answers by their `X-Served-By` (`<port>:<pid>`). */
-  servedBy: Record<string, number>;
+  /** Answers by the instance that gave them, their `X-Served-By` (`<port>:<pid>`). */
+  byInstance: Record<string, number>;
   /** Requests still open when the load generator stopped: not counted in `sent`. */
   cutByStop: number;
+  /** Every answer's latency, in order, at full resolution (autocannon's histogram keeps whole ms). */
+  latenciesMs: number[];
   durationSec: number;
 }
 
-/** One line for a failure message or the report. */
-export function describeLoad(result: LoadResult): string {
-  return `sent ${result.sent}, failed ${result.failed} (refused ${JSON.stringify(result.refused)}, errors ${result.errors}, timeouts ${result.timeouts}, lost ${result.lost}), statuses ${JSON.stringify(result.statuses)}`;
+export interface RunningLoad extends Promise<LoadResult> {
+  /** Ends the load now (the requests then open are `cutByStop`). */
+  stop(): void;
 }
 
 const is2xx = (status: number): boolean => status >= 200 && status < 300;
@@ -55,7 +59,7 @@ const is2xx = (status: number): boolean => status >= 200 && status < 300;
  * nginx do; otherwise every keep-alive connection moved off a draining
  * process would lose the one request autocannon wrote after being told.
  */
-export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+export function runLoad(options: LoadOptions): RunningLoad {
   const accept = options.accept ?? ((status) => is2xx(status));
   const result: LoadResult = {
     sent: 0,
@@ -66,8 +70,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     timeouts: 0,
     lost: 0,
     statuses: {},
-    servedBy: {},
+    byInstance: {},
     cutByStop: 0,
+    latenciesMs: [],
     durationSec: 0,
   };
   const clients: { pending: boolean }[] = [];
@@ -99,11 +104,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         head[info.headers[i].toLowerCase()] = info.headers[i + 1];
       if (!info.shouldKeepAlive) state.closeAnnounced = true;
     });
-    client.on('response', (status: number) => {
+    client.on('response', (status: number, _bytes: number, ms: number) => {
       state.pending = false;
+      result.latenciesMs.push(ms);
       result.statuses[status] = (result.statuses[status] ?? 0) + 1;
       const by = head['x-served-by'] ?? '-';
-      result.servedBy[by] = (result.servedBy[by] ?? 0) + 1;
+      result.byInstance[by] = (result.byInstance[by] ?? 0) + 1;
       if (accept(status, head)) result.accepted++;
       else result.refused[status] = (result.refused[status] ?? 0) + 1;
     });
@@ -117,21 +123,24 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     });
   }
 
-  const run = await autocannon({
+  const instance = autocannon({
     url: `http://127.0.0.1:${options.port}${options.path}`,
     connections: options.connections ?? 8,
     ...(options.amount === undefined
       ? { duration: options.durationSec ?? 5 }
       : { amount: options.amount }),
+    overallRate: options.overallRate,
     timeout: options.timeoutSec ?? 10,
     setupClient: instrument,
   });
-
-  result.cutByStop = clients.filter((client) => client.pending).length;
-  const refused = Object.values(result.refused).reduce((a, b) => a + b, 0);
-  result.sent =
-    result.accepted + refused + result.errors + result.timeouts + result.lost;
-  result.failed = result.sent - result.accepted;
-  result.durationSec = run.duration;
-  return result;
+  const done = Promise.resolve(instance).then((run) => {
+    result.cutByStop = clients.filter((client) => client.pending).length;
+    const refused = Object.values(result.refused).reduce((a, b) => a + b, 0);
+    result.sent =
+      result.accepted + refused + result.errors + result.timeouts + result.lost;
+    result.failed = result.sent - result.accepted;
+    result.durationSec = run.duration;
+    return result;
+  });
+  return Object.assign(done, { stop: () => instance.stop() });
 }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 
-export interface AccessLogEntry {
+interface AccessLogEntry {
   path: string;
   status: number;
   /** The peers nginx tried, in order (`$upstream_addr`): more than one means a retry. */
@@ -15,7 +15,9 @@ export class AccessLog {
     this.start = existsSync(file) ? statSync(file).size : 0;
   }
 
-  static of(config: string): AccessLog {
+  /** The access log of the nginx config file at `configPath`. */
+  static of(configPath: string): AccessLog {
+    const config = readFileSync(configPath, 'utf8');
     const file = /^\s*access_log\s+(\S+)\s+\w+;/m.exec(config)?.[1];
     if (!file) throw new Error('the nginx config names no access_log');
     return new AccessLog(file);

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdtempSync,
@@ -8,14 +8,10 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, isAlive, ROOT } from './processes.js';
 import { get } from './http.js';
+import { freePort } from './ports.js';
+import { onStopAll, ROOT, spawnTracked, type Spawned } from './processes.js';
 import { waitFor } from './wait.js';
-
-/** The upstream ports the shipped nginx files name; tests move only nginx's own `listen 80`. */
-export const SINGLE_PORT = 8080;
-export const NODE_CLUSTER_PORT = 8081;
-export const UPSTREAM_PORTS = [8082, 8083, 8084, 8085];
 
 export const NGINX =
   ['/usr/sbin/nginx', '/usr/bin/nginx'].find((path) => existsSync(path)) ??
@@ -23,12 +19,13 @@ export const NGINX =
 
 export interface RunningNginx {
   port: number;
+  /** The config file it runs: the shipped one, `listen` moved. */
   config: string;
-  stop(): Promise<void>;
+  process: Spawned;
 }
 
 /** The shipped config with only its `listen 80` moved to `port`, so the test needs no privileged port. */
-export function configOnPort(file: string, port: number): string {
+function configOnPort(file: string, port: number): string {
   const original = readFileSync(join(ROOT, 'nginx', file), 'utf8');
   const moved = original.replace(
     /^(\s*)listen\s+80(\s|;)/m,
@@ -51,50 +48,24 @@ export function testConfig(path: string): {
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
-/** Runs the real nginx binary with `file` from nginx/ on a free port, until stop(). */
+/**
+ * Runs the real nginx binary, in the foreground, with `file` from nginx/ on a
+ * free port; the next stopAll() ends it and removes its folder.
+ */
 export async function startNginx(file: string): Promise<RunningNginx> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'lbs-nginx-'));
+  onStopAll(() => rmSync(dir, { recursive: true, force: true }));
   const config = join(dir, file);
   writeFileSync(config, configOnPort(file, port));
-  execFileSync(NGINX, ['-c', config], { stdio: 'pipe', timeout: 10_000 });
-  const pidFile =
-    /^\s*pid\s+([^;]+);/m.exec(readFileSync(config, 'utf8'))?.[1] ??
-    '/run/nginx.pid';
-  const masterPid = await waitFor(
-    () => existsSync(pidFile) && Number(readFileSync(pidFile, 'utf8').trim()),
-    { timeoutMs: 5_000, what: 'the nginx pid file' },
-  );
+  const process = spawnTracked(NGINX, ['-c', config, '-g', 'daemon off;']);
   await waitFor(
-    async () =>
-      (await get(port, '/nginx-health', { timeoutMs: 1_000 })).status > 0,
-    {
-      timeoutMs: 5_000,
-      what: `nginx to listen on ${port}`,
+    async () => {
+      if (process.child.exitCode !== null)
+        throw new Error(`nginx exited: ${process.output()}`);
+      return (await get(port, '/nginx-health', { timeoutMs: 1_000 })).status;
     },
+    { timeoutMs: 5_000, what: `nginx to listen on ${port}` },
   );
-  return {
-    port,
-    config,
-    async stop() {
-      try {
-        execFileSync(NGINX, ['-s', 'quit', '-c', config], {
-          stdio: 'pipe',
-          timeout: 10_000,
-        });
-        await waitFor(() => !isAlive(masterPid), {
-          timeoutMs: 10_000,
-          what: 'nginx to quit',
-        });
-      } catch {
-        try {
-          process.kill(masterPid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-  };
+  return { port, config, process };
 }

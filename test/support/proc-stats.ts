@@ -1,8 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { childPids } from './processes.js';
-import { waitFor } from './wait.js';
 
 const CLOCK_TICKS = Number(
   execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim(),
@@ -10,9 +8,6 @@ const CLOCK_TICKS = Number(
 const PAGE_SIZE = Number(
   execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim(),
 );
-
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `pid` and every live process below it. */
 export function processTree(pid: number): number[] {
@@ -66,31 +61,4 @@ export function watchMax(
       return Math.max(max, sample());
     },
   };
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/**
- * The scenarios use the fixed ports of the shipped nginx files. Other suites
- * (or a developer's own servers) may hold them for a while: wait, bounded.
- */
-export async function waitForFreePorts(
-  ports: number[],
-  timeoutMs = 60_000,
-): Promise<void> {
-  await waitFor(
-    async () => (await Promise.all(ports.map(portIsFree))).every(Boolean),
-    {
-      timeoutMs,
-      intervalMs: 250,
-      what: `ports ${ports.join(', ')} to be free`,
-    },
-  );
 }

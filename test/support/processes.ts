@@ -1,25 +1,12 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { get } from './http.js';
+import { freePort } from './ports.js';
 import { waitFor } from './wait.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const MAIN = join(ROOT, 'dist', 'main.js');
-
-/** A port that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The environment children get: no Jest flags, no coloured logs. */
 export function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -44,7 +31,25 @@ export interface Spawned {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<Exit>;
 }
 
-const running = new Set<Spawned>();
+/** What stopAll() ends: process groups, and whatever else a helper started (nginx's files). */
+const cleanups = new Set<() => void | Promise<unknown>>();
+
+/** Registers `cleanup` to run at the next stopAll(); returns a function that runs it now, once. */
+export function onStopAll(
+  cleanup: () => void | Promise<unknown>,
+): () => Promise<void> {
+  cleanups.add(cleanup);
+  return async () => {
+    if (cleanups.delete(cleanup)) await cleanup();
+  };
+}
+
+/** Ends everything a spec started and has not stopped: for afterAll/afterEach. */
+export async function stopAll(): Promise<void> {
+  const pending = [...cleanups];
+  cleanups.clear();
+  await Promise.all(pending.map((cleanup) => Promise.resolve(cleanup())));
+}
 
 /** Spawns `command` in its own process group, so that stopping it also ends everything it started. */
 export function spawnTracked(
@@ -65,31 +70,35 @@ export function spawnTracked(
     child.once('exit', (code, signal) => resolve({ code, signal }));
     child.once('error', () => resolve({ code: null, signal: null }));
   });
-  const spawned: Spawned = {
+  const pid = child.pid ?? -1;
+  const stopGroup = async (
+    signal: NodeJS.Signals = 'SIGTERM',
+    timeoutMs = 15_000,
+  ): Promise<Exit> => {
+    signalGroup(pid, signal);
+    const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), timeoutMs);
+    const exit = await exited;
+    clearTimeout(timer);
+    // Anything the leader left behind in its group goes too.
+    signalGroup(pid, 'SIGKILL');
+    return exit;
+  };
+  const untrack = onStopAll(() => stopGroup('SIGKILL', 5_000));
+  void exited.then(untrack);
+  return {
     child,
-    pid: child.pid ?? -1,
+    pid,
     output: () => output,
     exited,
-    async stop(signal = 'SIGTERM', timeoutMs = 15_000) {
-      signalGroup(spawned.pid, signal);
-      const timer = setTimeout(
-        () => signalGroup(spawned.pid, 'SIGKILL'),
-        timeoutMs,
-      );
-      const exit = await exited;
-      clearTimeout(timer);
-      // Anything the leader left behind in its group goes too.
-      signalGroup(spawned.pid, 'SIGKILL');
-      running.delete(spawned);
+    async stop(signal, timeoutMs) {
+      const exit = await stopGroup(signal, timeoutMs);
+      await untrack();
       return exit;
     },
   };
-  running.add(spawned);
-  void exited.then(() => running.delete(spawned));
-  return spawned;
 }
 
-export function signalGroup(pid: number, signal: NodeJS.Signals): void {
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {
@@ -97,71 +106,62 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Ends every process group a spec started and has not stopped: for afterAll/afterEach. */
-export async function stopAll(): Promise<void> {
-  await Promise.all(
-    [...running].map((spawned) => spawned.stop('SIGKILL', 5_000)),
-  );
-}
-
 export interface ServerProcess extends Spawned {
   port: number;
 }
 
-/** Starts `node dist/main.js` with `args` (plus `--port`) and waits until /health answers. */
-export async function startServer(
+/** Spawns `node dist/main.js` with `args` (plus `--port`) and waits until /health answers. */
+export async function spawnServer(
   args: string[] = [],
   {
     port,
     env,
+    main = MAIN,
     timeoutMs = 20_000,
-  }: { port?: number; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  }: {
+    port?: number;
+    env?: NodeJS.ProcessEnv;
+    /** Another build of the server (the benchmark runs a copy of dist/). */
+    main?: string;
+    timeoutMs?: number;
+  } = {},
 ): Promise<ServerProcess> {
   const listenPort = port ?? (await freePort());
   const spawned = spawnTracked(
     process.execPath,
-    [MAIN, '--port', String(listenPort), ...args],
+    [main, '--port', String(listenPort), ...args],
     { env },
   );
   const server = { ...spawned, port: listenPort };
-  await waitUntilServing(server, timeoutMs);
+  await waitForHealth(listenPort, { timeoutMs, of: server });
   return server;
 }
 
-export async function waitUntilServing(
-  server: ServerProcess,
-  timeoutMs = 20_000,
+/**
+ * Waits (bounded) until something on `port` answers GET /health with 200. With
+ * `of`, the process expected to answer: its early exit fails the wait at once,
+ * and its output is part of any failure.
+ */
+export async function waitForHealth(
+  port: number,
+  {
+    timeoutMs = 20_000,
+    what = `port ${port} to answer /health`,
+    of,
+  }: { timeoutMs?: number; what?: string; of?: Spawned } = {},
 ): Promise<void> {
   let exit: Exit | undefined;
-  void server.exited.then((value) => (exit = value));
+  void of?.exited.then((value) => (exit = value));
   await waitFor(
     async () => {
-      if (exit)
-        throw new Error(
-          `server exited early (${JSON.stringify(exit)}):\n${server.output()}`,
-        );
-      return (
-        (await get(server.port, '/health', { timeoutMs: 1_000 })).status === 200
-      );
+      if (exit) throw new Error(`it exited early (${JSON.stringify(exit)})`);
+      return (await get(port, '/health', { timeoutMs: 1_000 })).status === 200;
     },
-    { timeoutMs, what: `the server on port ${server.port} to answer /health` },
-  ).catch((error: Error) => {
-    throw new Error(
-      `${error.message}\n--- server output ---\n${server.output()}`,
-    );
-  });
-}
-
-/** Waits (bounded) until something on `port` answers GET /health with 200. */
-export function waitForHealth(
-  port: number,
-  { timeoutMs = 20_000, what = `port ${port} to answer /health` } = {},
-): Promise<true> {
-  return waitFor(
-    async () =>
-      (await get(port, '/health', { timeoutMs: 1_000 })).status === 200,
     { timeoutMs, what },
-  );
+  ).catch((error: Error) => {
+    if (!of) throw error;
+    throw new Error(`${error.message}\n--- its output ---\n${of.output()}`);
+  });
 }
 
 /** Live (non-zombie) children of `pid`, from the process table. */
@@ -175,6 +175,21 @@ export function childPids(pid: number): number[] {
   } catch {
     return []; // pgrep exits 1 when nothing matches
   }
+}
+
+/** Waits (bounded) until `primaryPid` has exactly `count` live children, and returns them. */
+export function workersOf(
+  primaryPid: number,
+  count: number,
+  timeoutMs = 20_000,
+): Promise<number[]> {
+  return waitFor(
+    () => {
+      const pids = childPids(primaryPid);
+      return pids.length === count && pids;
+    },
+    { timeoutMs, what: `${count} workers under pid ${primaryPid}` },
+  );
 }
 
 /** True while `pid` is in the process table and not a zombie waiting to be reaped. */

@@ -6,7 +6,7 @@ import { childEnv, ROOT } from './processes.js';
 
 export const BIN = join(ROOT, 'node_modules', '.bin');
 
-export interface ToolResult {
+interface ToolResult {
   status: number | null;
   stdout: string;
   stderr: string;
@@ -49,6 +49,11 @@ export function runToolOrThrow(
   }
   return result.stdout;
 }
+
+/** ecosystem.config.cjs names each app after its port: `api-8080`. */
+export const appOf = (port: number): string => `api-${port}`;
+/** ecosystem.config.cjs's app in PM2's own cluster mode (PM2_CLUSTER_PORT). */
+export const PM2_CLUSTER_APP = 'api-pm2-cluster';
 
 export interface Pm2Process {
   name: string;

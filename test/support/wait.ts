@@ -1,4 +1,7 @@
-export interface WaitOptions {
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
+
+interface WaitOptions {
   timeoutMs?: number;
   intervalMs?: number;
   /** Says what was awaited when the wait times out. */
