@@ -4,7 +4,7 @@ import type { AppOptions } from './config/app-options.js';
 import { PROJECT_ROOT } from './config/paths.js';
 import { NotFoundFilter } from './common/filters/not-found.filter.js';
 import { securityHeaders } from './common/middleware/security-headers.middleware.js';
-import { servedBy } from './common/middleware/served-by.middleware.js';
+import { servedByHeader } from './common/middleware/served-by.middleware.js';
 
 /** Global setup shared by main.ts and the e2e tests, so that they cannot drift. */
 export function configureApp(
@@ -19,7 +19,7 @@ export function configureApp(
   app.setBaseViewsDir(join(PROJECT_ROOT, 'views'));
   app.setViewEngine('hbs');
   // Middleware rather than interceptors: they also reach 404s and errors thrown before a handler.
-  app.use(servedBy(options.port), securityHeaders());
+  app.use(servedByHeader(options.port), securityHeaders());
   app.useGlobalFilters(new NotFoundFilter());
   return app;
 }

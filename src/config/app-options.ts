@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
 import minimist from 'minimist';
 
-export const MODES = ['FORK', 'CLUSTER'] as const;
+const MODES = ['FORK', 'CLUSTER'] as const;
 export type Mode = (typeof MODES)[number];
 
-export const DEFAULT_PORT = 8080;
-export const DEFAULT_MAX_CANT = 1_000_000_000;
+const DEFAULT_PORT = 8080;
+const DEFAULT_MAX_CANT = 1_000_000_000;
 export const DEFAULT_GRACE_MS = 10_000;
 
 export interface AppOptions {

@@ -11,7 +11,7 @@ export interface CountTask {
  * answers /api/info and /health is served first when every core is busy
  * drawing numbers; with idle cores nothing changes.
  */
-export const COMPUTE_NICE = 5;
+const COMPUTE_NICE = 5;
 try {
   setPriority(COMPUTE_NICE);
 } catch {

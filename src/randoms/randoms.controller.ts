@@ -12,7 +12,7 @@ import { ParseCantPipe } from './parse-cant.pipe.js';
 import { PoolSaturatedError, RandomsService } from './randoms.service.js';
 
 /** Seconds a client is told to wait when the pool is saturated. */
-export const RETRY_AFTER_SECONDS = 1;
+const RETRY_AFTER_SECONDS = 1;
 /** nginx's code for a request whose client went away before the answer. */
 const CLIENT_CLOSED_REQUEST = 499;
 

@@ -17,7 +17,7 @@ const COUNT_WORKER_FILE = import.meta.url.endsWith('.ts')
   : fileURLToPath(new URL('./count.worker.js', import.meta.url));
 
 /** Threads are kept while requests keep coming; an idle server gives their memory back. */
-export const POOL_IDLE_TIMEOUT_MS = 30_000;
+const POOL_IDLE_TIMEOUT_MS = 30_000;
 
 /**
  * One pool per serving process, reused by every request. Threads start on

@@ -1,9 +1,9 @@
 import type { NextFunction, Request, Response } from 'express';
 
-export const SERVED_BY_HEADER = 'X-Served-By';
+const SERVED_BY_HEADER = 'X-Served-By';
 
 /** Names the instance behind every response, `<port>:<pid>`, so balancing can be seen from outside. */
-export function servedBy(port: number) {
+export function servedByHeader(port: number) {
   const value = `${port}:${process.pid}`;
   return (_req: Request, res: Response, next: NextFunction): void => {
     res.setHeader(SERVED_BY_HEADER, value);
