@@ -19,6 +19,8 @@ describe('parseAppOptions', () => {
       help: false,
       maxCant: 1_000_000_000,
       graceMs: DEFAULT_GRACE_MS,
+      maxQueueMs: 3000,
+      maxPendingJobs: 1024,
     });
   });
 
@@ -92,17 +94,22 @@ describe('parseAppOptions', () => {
     const options = parse([], {
       RANDOMS_MAX_CANT: '5000',
       RANDOMS_THREADS: '3',
+      RANDOMS_MAX_QUEUE_MS: '1500',
       RANDOMS_MAX_PENDING: '7',
       SHUTDOWN_GRACE_MS: '250',
     });
     expect(options).toMatchObject({
       maxCant: 5000,
       poolThreads: 3,
+      maxQueueMs: 1500,
       maxPendingJobs: 7,
       graceMs: 250,
     });
     expect(() => parse([], { RANDOMS_THREADS: '0' })).toThrow(
       /^RANDOMS_THREADS must be/,
+    );
+    expect(() => parse([], { RANDOMS_MAX_QUEUE_MS: '3s' })).toThrow(
+      /^RANDOMS_MAX_QUEUE_MS must be an integer from 1 to 3600000, got "3s"$/,
     );
   });
 

@@ -6,6 +6,8 @@ export type Mode = (typeof MODES)[number];
 
 const DEFAULT_PORT = 8080;
 const DEFAULT_MAX_CANT = 1_000_000_000;
+const DEFAULT_MAX_QUEUE_MS = 3_000;
+const DEFAULT_MAX_PENDING = 1_024;
 export const DEFAULT_GRACE_MS = 10_000;
 
 export interface AppOptions {
@@ -19,7 +21,9 @@ export interface AppOptions {
   readonly maxCant: number;
   /** Worker threads in each serving process's compute pool. */
   readonly poolThreads: number;
-  /** Requests for /api/randoms a process holds at once before answering 503. */
+  /** How long the draws already queued in a process may take to finish before it answers 503. */
+  readonly maxQueueMs: number;
+  /** Requests for /api/randoms a process holds at once, whatever their size: the bound on memory. */
   readonly maxPendingJobs: number;
   /** How long a draining process (or a cluster primary) waits before force-killing. */
   readonly graceMs: number;
@@ -32,8 +36,15 @@ export const USAGE = `Usage: node dist/main.js [--port|-p N] [--mode FORK|CLUSTE
       --workers N   CLUSTER workers, integer >= 1 (default: ${availableParallelism()}, the processors available)
       --help        print this help and exit
 
-Environment: PORT, RANDOMS_MAX_CANT (default ${DEFAULT_MAX_CANT}), RANDOMS_THREADS,
-RANDOMS_MAX_PENDING, SHUTDOWN_GRACE_MS (default ${DEFAULT_GRACE_MS}).`;
+Environment:
+  PORT                  the port when --port is not given
+  RANDOMS_MAX_CANT      largest cant /api/randoms accepts (default ${DEFAULT_MAX_CANT})
+  RANDOMS_THREADS       compute threads per serving process (default: the processors)
+  RANDOMS_MAX_QUEUE_MS  answer 503 + Retry-After only when the draws already queued in the
+                        process would take longer than this to finish (default ${DEFAULT_MAX_QUEUE_MS})
+  RANDOMS_MAX_PENDING   most /api/randoms requests a process holds, whatever their size:
+                        the bound on memory (default ${DEFAULT_MAX_PENDING})
+  SHUTDOWN_GRACE_MS     how long a drain may take before the process is killed (default ${DEFAULT_GRACE_MS})`;
 
 /** A mistake in how the program was invoked: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -89,20 +100,28 @@ export function parseAppOptions(
     mode,
     workers,
     help: parsed.help === true,
+    // Every count, and every thread's share of a request, fits a u32.
     maxCant: integerIn(
       env.RANDOMS_MAX_CANT,
       'RANDOMS_MAX_CANT',
       1,
-      Number.MAX_SAFE_INTEGER,
+      2 ** 32 - 1,
       DEFAULT_MAX_CANT,
     ),
     poolThreads,
+    maxQueueMs: integerIn(
+      env.RANDOMS_MAX_QUEUE_MS,
+      'RANDOMS_MAX_QUEUE_MS',
+      1,
+      3_600_000,
+      DEFAULT_MAX_QUEUE_MS,
+    ),
     maxPendingJobs: integerIn(
       env.RANDOMS_MAX_PENDING,
       'RANDOMS_MAX_PENDING',
       1,
       100_000,
-      poolThreads * 4,
+      DEFAULT_MAX_PENDING,
     ),
     graceMs: integerIn(
       env.SHUTDOWN_GRACE_MS,
