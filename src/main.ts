@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { runPrimary } from './cluster/primary.js';
 import { readOptionsOrExit } from './config/cli.js';
 
@@ -16,6 +17,11 @@ async function bootstrap(): Promise<void> {
     });
     return;
   }
+  // Nest's start-up allocates enough to grow V8's young generation to its
+  // 16 MiB semi-spaces, which a serving process then keeps: ~15 MiB of an idle
+  // server's RSS. V8 reads this factor each time it would grow them, so set
+  // before Nest loads it keeps them at their initial size.
+  setFlagsFromString('--semi-space-growth-factor=1');
   // Loaded only here, so that a CLUSTER primary never loads Nest.
   const { runServer } = await import('./cluster/server.js');
   await runServer(options);

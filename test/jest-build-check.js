@@ -11,7 +11,7 @@ function staleSource() {
     recursive: true,
     withFileTypes: true,
   })) {
-    if (!entry.isFile() || !/(?<!\.spec)\.ts$/.test(entry.name)) continue;
+    if (!entry.isFile() || !/(?<!\.spec|\.d)\.ts$/.test(entry.name)) continue;
     const source = join(entry.parentPath, entry.name);
     const built = join(
       ROOT,

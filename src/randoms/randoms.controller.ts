@@ -8,11 +8,13 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import type { Response } from 'express';
+import { countsToObject } from './count.js';
 import { ParseCantPipe } from './parse-cant.pipe.js';
-import { PoolSaturatedError, RandomsService } from './randoms.service.js';
-
-/** Seconds a client is told to wait when the pool is saturated. */
-const RETRY_AFTER_SECONDS = 1;
+import {
+  QueueFullError,
+  RandomsService,
+  retryAfterSeconds,
+} from './randoms.service.js';
 /** nginx's code for a request whose client went away before the answer. */
 const CLIENT_CLOSED_REQUEST = 499;
 
@@ -32,10 +34,12 @@ export class RandomsController {
     };
     res.once('close', cancelIfGone);
     try {
-      return await this.randomsService.count(cant, abort.signal);
+      return countsToObject(
+        await this.randomsService.count(cant, abort.signal),
+      );
     } catch (error) {
-      if (error instanceof PoolSaturatedError) {
-        res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+      if (error instanceof QueueFullError) {
+        res.setHeader('Retry-After', String(retryAfterSeconds(error.refusal)));
         throw new ServiceUnavailableException(error.message);
       }
       if (abort.signal.aborted) {

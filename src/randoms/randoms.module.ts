@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
 import { RandomsController } from './randoms.controller.js';
-import { randomsPoolProvider } from './randoms.pool.js';
+import { randomsPoolProviders } from './randoms.pool.js';
 import { RandomsService } from './randoms.service.js';
 
 @Module({
   controllers: [RandomsController],
-  providers: [randomsPoolProvider, RandomsService],
+  providers: [...randomsPoolProviders, RandomsService],
 })
 export class RandomsModule {}

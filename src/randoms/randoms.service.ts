@@ -2,52 +2,81 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Piscina } from 'piscina';
 import { APP_CONFIG } from '../config/app.config.js';
 import type { AppOptions } from '../config/app-options.js';
-import { addCounts, countsToObject, RANDOM_MAX } from './count.js';
-import type { CountTask } from './count.worker.js';
-import { RANDOMS_POOL } from './randoms.pool.js';
+import { addCounts, countRandoms, freshSeed, RANDOM_MAX } from './count.js';
+import type { CountResult, CountTask } from './count.worker.js';
+import { DrawQueue, type Refusal } from './draw-queue.js';
+import type { CountKernel } from './count-wasm.js';
+import { COUNT_KERNEL, RANDOMS_POOL } from './randoms.pool.js';
 
+/**
+ * Up to this many draws a request is drawn on the event loop: handing a job to
+ * a thread and taking its result back costs about as much as drawing this many
+ * here (measured: see README, "How /api/randoms stays fast").
+ */
+export const INLINE_MAX_DRAWS = 20_000;
 /** Below this many draws a job runs on one thread: handing out parts would cost more than it saves. */
 export const SPLIT_THRESHOLD = 2_000_000;
 
-/** Thrown when the process already holds as many jobs as it is allowed to. */
-export class PoolSaturatedError extends Error {
-  override readonly name = 'PoolSaturatedError';
+/** Thrown when the work already queued would take longer than RANDOMS_MAX_QUEUE_MS. */
+export class QueueFullError extends Error {
+  override readonly name = 'QueueFullError';
+
+  constructor(readonly refusal: Refusal) {
+    super(
+      `the compute queue holds ${(refusal.queuedMs / 1000).toFixed(1)} s of work; try again in ${retryAfterSeconds(refusal)} s`,
+    );
+  }
+}
+
+/** Retry-After in whole seconds, at least 1: when the queue is expected to have room. */
+export function retryAfterSeconds({ retryAfterMs }: Refusal): number {
+  return Math.max(1, Math.round(retryAfterMs / 1000));
 }
 
 @Injectable()
 export class RandomsService implements OnApplicationShutdown {
-  private pendingJobs = 0;
+  private readonly queue: DrawQueue;
 
   constructor(
     @Inject(RANDOMS_POOL) private readonly pool: Piscina,
-    @Inject(APP_CONFIG)
-    private readonly config: AppOptions,
-  ) {}
-
-  get pending(): number {
-    return this.pendingJobs;
+    @Inject(APP_CONFIG) private readonly config: AppOptions,
+    @Inject(COUNT_KERNEL) kernel: CountKernel,
+  ) {
+    this.queue = new DrawQueue({
+      maxQueueMs: config.maxQueueMs,
+      maxHeld: config.maxPendingJobs,
+      threads: config.poolThreads,
+      drawsPerMs: kernel.drawsPerMs,
+    });
   }
 
-  /** Counts `n` draws in the pool, split across its threads; `signal` cancels every part. */
-  async count(n: number, signal: AbortSignal): Promise<Record<string, number>> {
-    if (this.pendingJobs >= this.config.maxPendingJobs) {
-      throw new PoolSaturatedError(
-        `the compute pool is busy with ${this.pendingJobs} requests; try again shortly`,
-      );
-    }
-    this.pendingJobs++;
+  /** Requests of this process waiting on the pool. */
+  get pending(): number {
+    return this.queue.heldRequests;
+  }
+
+  /** Counts `n` draws, split across the pool's threads; `signal` cancels every part. */
+  async count(n: number, signal: AbortSignal): Promise<Uint32Array> {
+    if (n <= INLINE_MAX_DRAWS) return countRandoms(n);
+    const refusal = this.queue.admit(n);
+    if (refusal) throw new QueueFullError(refusal);
+    const parts = splitDraws(n, this.config.poolThreads);
+    let settled = 0;
     try {
-      const parts = await Promise.all(
-        splitDraws(n, this.config.poolThreads).map(
-          (size): Promise<Uint32Array> =>
-            this.pool.run({ n: size } satisfies CountTask, { signal }),
-        ),
+      const counts = await Promise.all(
+        parts.map(async (size) => {
+          const task: CountTask = { n: size, seed: freshSeed() };
+          const result = (await this.pool.run(task, { signal })) as CountResult;
+          this.queue.settle(size, result.ms);
+          settled += size;
+          return result.counts;
+        }),
       );
-      return countsToObject(
-        parts.reduce(addCounts, new Uint32Array(RANDOM_MAX + 1)),
-      );
+      return counts.reduce(addCounts, new Uint32Array(RANDOM_MAX + 1));
     } finally {
-      this.pendingJobs--;
+      // A cancelled or failed request leaves the queue with what it will never draw.
+      this.queue.settle(n - settled);
+      this.queue.release();
     }
   }
 

@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { PROJECT_ROOT } from '../config/paths.js';
+import { freshSeed, RANDOM_MAX, RANDOM_MIN } from './count.js';
+
+/**
+ * count.wasm is assembled from count.wat by `npm run build` (scripts/build-wasm.ts).
+ * Under ts-jest this module is the TypeScript source, so tests use the build.
+ */
+const COUNT_WASM_FILE = import.meta.url.endsWith('.ts')
+  ? join(PROJECT_ROOT, 'dist', 'randoms', 'count.wasm')
+  : fileURLToPath(new URL('./count.wasm', import.meta.url));
+
+/** What count.wat exports. */
+interface CountExports {
+  memory: WebAssembly.Memory;
+  count(n: number, s0: number, s1: number, s2: number, s3: number): void;
+}
+
+/** Same contract as countRandoms: `counts[v]` for v in 1..1000, index 0 unused. */
+export type Counter = (n: number, seed: Uint32Array) => Uint32Array;
+
+/** Largest n for one call: a bucket is a u32. */
+export const WASM_MAX_N = 2 ** 32 - 1;
+
+/** An instance of the kernel (64 KiB of memory) in the calling thread. */
+export function wasmCounter(module: WebAssembly.Module): Counter {
+  const wasm = new WebAssembly.Instance(module, {})
+    .exports as unknown as CountExports;
+  const buckets = new Uint32Array(
+    wasm.memory.buffer,
+    0,
+    RANDOM_MAX - RANDOM_MIN + 1,
+  );
+  return (n, seed) => {
+    if (!(Number.isInteger(n) && n >= 0 && n <= WASM_MAX_N)) {
+      throw new RangeError(`n must be an integer from 0 to ${WASM_MAX_N}`);
+    }
+    wasm.count(n, seed[0], seed[1], seed[2], seed[3]);
+    const counts = new Uint32Array(RANDOM_MAX + 1);
+    counts.set(buckets, RANDOM_MIN);
+    return counts;
+  };
+}
+
+/** The kernel, compiled, and how fast it draws on this machine. */
+export interface CountKernel {
+  module: WebAssembly.Module;
+  /** Draws per millisecond of one thread, measured at start-up. */
+  drawsPerMs: number;
+}
+
+/** Draws of the start-up measurement: about a millisecond. */
+const CALIBRATION_DRAWS = 2_000_000;
+
+/**
+ * Compiles count.wasm once, straight to optimised (TurboFan) code, and
+ * measures its speed here: the figure the pool starts from before it has
+ * measured its own threads (draw-queue.ts).
+ *
+ * V8 first compiles wasm with its baseline compiler (Liftoff, 4-7x slower here)
+ * and swaps in optimised code only for calls that start after the background
+ * tier-up: a single long call, as a task is, would run baseline code to the
+ * end. With Liftoff off while compiling, and one call made (Node >= 22
+ * compiles each function at its first call), the code is optimised from the
+ * start; it lives in the Module, which the pool's threads receive and use
+ * without compiling anything. The flag is process-wide: it is put back at
+ * once, so any other wasm (undici's parser) compiles as usual.
+ */
+export function compileCountKernel(
+  bytes: Uint8Array = readFileSync(COUNT_WASM_FILE),
+): CountKernel {
+  setFlagsFromString('--no-liftoff');
+  let count: Counter;
+  let module: WebAssembly.Module;
+  try {
+    module = new WebAssembly.Module(bytes);
+    count = wasmCounter(module);
+    count(3, freshSeed());
+  } finally {
+    setFlagsFromString('--liftoff');
+  }
+  const started = performance.now();
+  count(CALIBRATION_DRAWS, freshSeed());
+  const ms = Math.max(performance.now() - started, 0.01);
+  return { module, drawsPerMs: CALIBRATION_DRAWS / ms };
+}
