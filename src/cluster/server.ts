@@ -14,8 +14,10 @@ const KEEP_ALIVE_SETTLE_MS = 500;
 /** Runs one Nest application: a FORK server or one worker of a cluster. */
 export async function runServer(options: AppOptions): Promise<void> {
   const logger = new Logger('Server');
+  // No route takes a request body: none is parsed (nor its parsers loaded).
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot(options),
+    { bodyParser: false },
   );
   configureApp(app, options);
   drainOnSignals(app, options.graceMs, logger);
