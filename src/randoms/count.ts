@@ -73,11 +73,16 @@ export function addCounts(total: Uint32Array, part: Uint32Array): Uint32Array {
   return total;
 }
 
-/** `{ "1": 99871, "2": 100342, … }` with only the values that came out. */
-export function countsToObject(counts: Uint32Array): Record<string, number> {
-  const result: Record<string, number> = {};
+/**
+ * `{"1":99871,"2":100342,…}` with only the values that came out, written
+ * straight from the counts: building an object of a thousand keys for
+ * JSON.stringify took 2.5 times as long, a tenth of a small request's cost.
+ */
+export function countsToJson(counts: Uint32Array): string {
+  let json = '{';
   for (let v = RANDOM_MIN; v <= RANDOM_MAX; v++) {
-    if (counts[v] > 0) result[v] = counts[v];
+    if (counts[v] > 0)
+      json += `${json.length > 1 ? ',' : ''}"${v}":${counts[v]}`;
   }
-  return result;
+  return `${json}}`;
 }

@@ -8,7 +8,7 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import type { Response } from 'express';
-import { countsToObject } from './count.js';
+import { countsToJson } from './count.js';
 import { ParseCantPipe } from './parse-cant.pipe.js';
 import {
   QueueFullError,
@@ -24,19 +24,18 @@ export class RandomsController {
 
   @Get()
   @Header('Cache-Control', 'no-store')
+  @Header('Content-Type', 'application/json; charset=utf-8')
   async count(
     @Query(ParseCantPipe) cant: number,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<Record<string, number>> {
+  ): Promise<string> {
     const abort = new AbortController();
     const cancelIfGone = (): void => {
       if (!res.writableFinished) abort.abort();
     };
     res.once('close', cancelIfGone);
     try {
-      return countsToObject(
-        await this.randomsService.count(cant, abort.signal),
-      );
+      return countsToJson(await this.randomsService.count(cant, abort.signal));
     } catch (error) {
       if (error instanceof QueueFullError) {
         res.setHeader('Retry-After', String(retryAfterSeconds(error.refusal)));
