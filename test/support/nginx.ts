@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import {
+  chmodSync,
   existsSync,
   mkdtempSync,
   readFileSync,
@@ -19,19 +20,22 @@ export const NGINX =
 
 export interface RunningNginx {
   port: number;
-  /** The config file it runs: the shipped one, `listen` moved. */
+  /** The config file it runs: the shipped one, `listen` and its own files moved. */
   config: string;
   process: Spawned;
 }
 
-/** The shipped config with only its `listen 80` moved to `port`, so the test needs no privileged port. */
-function configOnPort(file: string, port: number): string {
+/**
+ * The shipped config with only its `listen 80` moved to `port` (no privileged
+ * port needed) and its pid file, logs and temp folders moved into `dir` (two
+ * runs on one machine do not share them).
+ */
+function configMoved(file: string, port: number, dir: string): string {
   const original = readFileSync(join(ROOT, 'nginx', file), 'utf8');
-  const moved = original.replace(
-    /^(\s*)listen\s+80(\s|;)/m,
-    `$1listen 127.0.0.1:${port}$2`,
-  );
-  if (moved === original)
+  const moved = original
+    .replace(/^(\s*)listen\s+80(\s|;)/m, `$1listen 127.0.0.1:${port}$2`)
+    .replaceAll('/tmp/nginx-', `${dir}/nginx-`);
+  if (!moved.includes(`listen 127.0.0.1:${port}`))
     throw new Error(`nginx/${file} has no "listen 80" to move`);
   return moved;
 }
@@ -55,9 +59,10 @@ export function testConfig(path: string): {
 export async function startNginx(file: string): Promise<RunningNginx> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'lbs-nginx-'));
+  chmodSync(dir, 0o755); // nginx's workers (nobody) use the temp folders in it
   onStopAll(() => rmSync(dir, { recursive: true, force: true }));
   const config = join(dir, file);
-  writeFileSync(config, configOnPort(file, port));
+  writeFileSync(config, configMoved(file, port, dir));
   const process = spawnTracked(NGINX, ['-c', config, '-g', 'daemon off;']);
   await waitFor(
     async () => {
