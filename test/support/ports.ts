@@ -1,10 +1,12 @@
 import { createServer } from 'node:net';
 import { waitFor } from './wait.js';
 
-/** The fixed ports of the shipped topology: the nginx files and ecosystem.config.cjs name them. */
-export const SINGLE_PORT = 8080;
-export const NODE_CLUSTER_PORT = 8081;
-export const UPSTREAM_PORTS = [8082, 8083, 8084, 8085];
+/** The fixed ports of the shipped topology, as the nginx files are rendered with them. */
+export {
+  NODE_CLUSTER_PORT,
+  SINGLE_PORT,
+  UPSTREAM_PORTS,
+} from '../../scripts/nginx/sites.js';
 /** ecosystem.config.cjs's api-pm2-cluster: PM2's own cluster mode. */
 export const PM2_CLUSTER_PORT = 8086;
 
