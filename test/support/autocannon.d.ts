@@ -20,7 +20,8 @@ declare module 'autocannon' {
   }
 
   export interface Options {
-    url: string;
+    /** Several URLs share the connections out between them. */
+    url: string | string[];
     connections?: number;
     duration?: number;
     amount?: number;

@@ -1,8 +1,8 @@
 import autocannon, { type Client, type ResponseHead } from 'autocannon';
 
 interface LoadOptions {
-  /** Always 127.0.0.1: the load never leaves the machine. */
-  port: number;
+  /** Always 127.0.0.1: the load never leaves the machine. Several ports share the connections out. */
+  port: number | number[];
   path: string;
   connections?: number;
   /** Seconds of load; or `amount` requests in all, whichever the test needs. */
@@ -37,6 +37,8 @@ export interface LoadResult {
   cutByStop: number;
   /** Every answer's latency, in order, at full resolution (autocannon's histogram keeps whole ms). */
   latenciesMs: number[];
+  /** When each of those answers arrived, on the performance.now() clock. */
+  answeredAtMs: number[];
   durationSec: number;
 }
 
@@ -73,9 +75,12 @@ export function runLoad(options: LoadOptions): RunningLoad {
     byInstance: {},
     cutByStop: 0,
     latenciesMs: [],
+    answeredAtMs: [],
     durationSec: 0,
   };
   const clients: { pending: boolean }[] = [];
+  const urlOf = (port: number): string =>
+    `http://127.0.0.1:${port}${options.path}`;
 
   function instrument(client: Client): void {
     const state = { pending: false, closeAnnounced: false };
@@ -107,6 +112,7 @@ export function runLoad(options: LoadOptions): RunningLoad {
     client.on('response', (status: number, _bytes: number, ms: number) => {
       state.pending = false;
       result.latenciesMs.push(ms);
+      result.answeredAtMs.push(performance.now());
       result.statuses[status] = (result.statuses[status] ?? 0) + 1;
       const by = head['x-served-by'] ?? '-';
       result.byInstance[by] = (result.byInstance[by] ?? 0) + 1;
@@ -124,7 +130,10 @@ export function runLoad(options: LoadOptions): RunningLoad {
   }
 
   const instance = autocannon({
-    url: `http://127.0.0.1:${options.port}${options.path}`,
+    url:
+      typeof options.port === 'number'
+        ? urlOf(options.port)
+        : options.port.map(urlOf),
     connections: options.connections ?? 8,
     ...(options.amount === undefined
       ? { duration: options.durationSec ?? 5 }

@@ -108,6 +108,8 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 
 export interface ServerProcess extends Spawned {
   port: number;
+  /** From the spawn until /health first answered 200. */
+  startupMs: number;
 }
 
 /** Spawns `node dist/main.js` with `args` (plus `--port`) and waits until /health answers. */
@@ -118,23 +120,30 @@ export async function spawnServer(
     env,
     main = MAIN,
     timeoutMs = 20_000,
+    intervalMs,
   }: {
     port?: number;
     env?: NodeJS.ProcessEnv;
     /** Another build of the server (the benchmark runs a copy of dist/). */
     main?: string;
     timeoutMs?: number;
+    /** How often /health is polled until it answers (the benchmark times the start-up). */
+    intervalMs?: number;
   } = {},
 ): Promise<ServerProcess> {
   const listenPort = port ?? (await freePort());
+  const started = performance.now();
   const spawned = spawnTracked(
     process.execPath,
     [main, '--port', String(listenPort), ...args],
     { env },
   );
-  const server = { ...spawned, port: listenPort };
-  await waitForHealth(listenPort, { timeoutMs, of: server });
-  return server;
+  await waitForHealth(listenPort, { timeoutMs, intervalMs, of: spawned });
+  return {
+    ...spawned,
+    port: listenPort,
+    startupMs: performance.now() - started,
+  };
 }
 
 /**
@@ -146,9 +155,15 @@ export async function waitForHealth(
   port: number,
   {
     timeoutMs = 20_000,
+    intervalMs,
     what = `port ${port} to answer /health`,
     of,
-  }: { timeoutMs?: number; what?: string; of?: Spawned } = {},
+  }: {
+    timeoutMs?: number;
+    intervalMs?: number;
+    what?: string;
+    of?: Spawned;
+  } = {},
 ): Promise<void> {
   let exit: Exit | undefined;
   void of?.exited.then((value) => (exit = value));
@@ -157,7 +172,7 @@ export async function waitForHealth(
       if (exit) throw new Error(`it exited early (${JSON.stringify(exit)})`);
       return (await get(port, '/health', { timeoutMs: 1_000 })).status === 200;
     },
-    { timeoutMs, what },
+    { timeoutMs, intervalMs, what },
   ).catch((error: Error) => {
     if (!of) throw error;
     throw new Error(`${error.message}\n--- its output ---\n${of.output()}`);
