@@ -1,12 +1,14 @@
-// Assembles src/randoms/count.wat into dist/randoms/count.wasm. `npm run build` runs it after
-// `nest build` (which empties dist/). The assembler is the `wabt` npm package, pinned.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// Assembles src/randoms/count.wat into src/randoms/count.wasm, which `nest build` and
+// `nest start` copy into dist/ (nest-cli.json's assets). `npm run build` runs it first; the
+// binary is committed, so that `nest start` works on a fresh clone too, and a test checks it
+// is exactly what this assembles. The assembler is the `wabt` npm package, pinned.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import initWabt from 'wabt';
 
 const ROOT = join(import.meta.dirname, '..');
 const SOURCE = join(ROOT, 'src', 'randoms', 'count.wat');
-const TARGET = join(ROOT, 'dist', 'randoms', 'count.wasm');
+export const COUNT_WASM = join(ROOT, 'src', 'randoms', 'count.wasm');
 
 /** The binary of count.wat: what the build writes, and what the kernel's spec loads. */
 export async function assembleCountWasm(): Promise<Uint8Array> {
@@ -21,7 +23,5 @@ export async function assembleCountWasm(): Promise<Uint8Array> {
 }
 
 if (process.argv[1] === import.meta.filename) {
-  const bytes = await assembleCountWasm();
-  mkdirSync(dirname(TARGET), { recursive: true });
-  writeFileSync(TARGET, bytes);
+  writeFileSync(COUNT_WASM, await assembleCountWasm());
 }

@@ -11,7 +11,8 @@ function staleSource() {
     recursive: true,
     withFileTypes: true,
   })) {
-    if (!entry.isFile() || !/(?<!\.spec|\.d)\.ts$/.test(entry.name)) continue;
+    if (!entry.isFile() || !/(?<!\.spec|\.d)\.ts$|\.wasm$/.test(entry.name))
+      continue;
     const source = join(entry.parentPath, entry.name);
     const built = join(
       ROOT,

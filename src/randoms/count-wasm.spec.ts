@@ -1,14 +1,20 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { assembleCountWasm } from '../../scripts/build-wasm.js';
+import { readFileSync } from 'node:fs';
+import { assembleCountWasm, COUNT_WASM } from '../../scripts/build-wasm.js';
 import { compileCountKernel, wasmCounter, WASM_MAX_N } from './count-wasm.js';
 import { countRandoms, RANDOM_MAX } from './count.js';
 
 describe('count.wasm', () => {
   let count: ReturnType<typeof wasmCounter>;
 
-  // Assembled here as the build does, so that this spec needs no dist/.
-  beforeAll(async () => {
-    count = wasmCounter(compileCountKernel(await assembleCountWasm()).module);
+  beforeAll(() => {
+    count = wasmCounter(compileCountKernel().module);
+  });
+
+  it('is exactly what count.wat assembles to (npm run build writes it)', async () => {
+    expect(new Uint8Array(readFileSync(COUNT_WASM))).toEqual(
+      await assembleCountWasm(),
+    );
   });
 
   it('draws exactly what countRandoms draws, for the same seed', () => {
@@ -37,8 +43,8 @@ describe('count.wasm', () => {
     expect(count(7, seed).reduce((a, b) => a + b, 0)).toBe(7);
   });
 
-  it('measures how fast it draws here', async () => {
-    const { drawsPerMs } = compileCountKernel(await assembleCountWasm());
+  it('measures how fast it draws here', () => {
+    const { drawsPerMs } = compileCountKernel();
     // Between a very slow machine (1e4/ms) and a fast one's core (1e7/ms).
     expect(drawsPerMs).toBeGreaterThan(1e4);
     expect(drawsPerMs).toBeLessThan(1e7);

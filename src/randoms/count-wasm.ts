@@ -1,17 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
-import { PROJECT_ROOT } from '../config/paths.js';
 import { freshSeed, RANDOM_MAX, RANDOM_MIN } from './count.js';
 
-/**
- * count.wasm is assembled from count.wat by `npm run build` (scripts/build-wasm.ts).
- * Under ts-jest this module is the TypeScript source, so tests use the build.
- */
-const COUNT_WASM_FILE = import.meta.url.endsWith('.ts')
-  ? join(PROJECT_ROOT, 'dist', 'randoms', 'count.wasm')
-  : fileURLToPath(new URL('./count.wasm', import.meta.url));
+/** Assembled from count.wat (scripts/build-wasm.ts); beside this module in src/ and dist/. */
+const COUNT_WASM_FILE = fileURLToPath(new URL('./count.wasm', import.meta.url));
 
 /** What count.wat exports. */
 interface CountExports {
