@@ -9,13 +9,13 @@ import { servedByHeader } from './common/middleware/served-by.middleware.js';
 /** Global setup shared by main.ts and the e2e tests, so that they cannot drift. */
 export function configureApp(
   app: NestExpressApplication,
-  options: Pick<AppOptions, 'port'>,
+  options: Pick<AppOptions, 'port' | 'trustProxy'>,
 ): NestExpressApplication {
   app.disable('x-powered-by');
   // Every answer is live and marked no-store: hashing each body for an ETag is wasted work.
   app.set('etag', false);
-  // nginx on the same machine is the only proxy in front of us.
-  app.set('trust proxy', 'loopback');
+  // Only the balancers named in TRUST_PROXY may say who the client is.
+  app.set('trust proxy', [...options.trustProxy]);
   app.setBaseViewsDir(join(PROJECT_ROOT, 'views'));
   app.setViewEngine('hbs');
   // Middleware rather than interceptors: they also reach 404s and errors thrown before a handler.

@@ -32,6 +32,7 @@ describe('command line', () => {
     [['--port', '99999'], '--port must be an integer from 1 to 65535'],
     [['-p', 'http'], '--port must be an integer from 1 to 65535'],
     [['--prot', '8080'], 'unknown option --prot'],
+    [['--host', 'example.com'], '--host must be an IPv4 or IPv6 address'],
   ])('%j prints one line naming the flag and exits 2', (args, message) => {
     const result = runCli(args);
     expect(result.status).toBe(2);
@@ -56,7 +57,7 @@ describe('command line', () => {
     expect(result.stdout).toMatch(
       /^Usage: node dist\/main.js \[--port\|-p N\] \[--mode FORK\|CLUSTER\]/,
     );
-    for (const flag of ['--port', '--mode', '--workers', '--help'])
+    for (const flag of ['--port', '--mode', '--workers', '--host', '--help'])
       expect(result.stdout).toContain(flag);
   });
 

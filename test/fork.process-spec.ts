@@ -1,6 +1,41 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { getJson, servedByOf } from './support/http.js';
 import { childPids, spawnServer, stopAll } from './support/processes.js';
+
+/** The local addresses with a socket listening on `port`, from the kernel's tables. */
+function listeningAddresses(port: number): string[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const LISTEN = '0A';
+  return (['tcp', 'tcp6'] as const).flatMap((table) =>
+    readFileSync(`/proc/net/${table}`, 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter(
+        ([, local, , state]) =>
+          local?.endsWith(`:${hexPort}`) && state === LISTEN,
+      )
+      .map(([, local]) => decodeAddress(local.split(':')[0])),
+  );
+}
+
+/** /proc/net/tcp writes addresses as little-endian 32-bit words in hex. */
+function decodeAddress(hex: string): string {
+  const words = hex
+    .match(/.{8}/g)!
+    .map((word) => word.match(/../g)!.reverse().join(''));
+  if (words.length === 1)
+    return words[0]
+      .match(/../g)!
+      .map((b) => parseInt(b, 16))
+      .join('.');
+  const groups = words
+    .join('')
+    .match(/.{4}/g)!
+    .map((g) => parseInt(g, 16).toString(16));
+  return groups.every((g) => g === '0') ? '::' : groups.join(':');
+}
 
 describe('FORK mode, as a real process', () => {
   afterEach(stopAll);
@@ -19,6 +54,16 @@ describe('FORK mode, as a real process', () => {
     expect(servedByOf(res)).toEqual({ port: server.port, pid: server.pid });
     // No node:cluster workers: its only children, if any, would be threads, not processes.
     expect(childPids(server.pid)).toEqual([]);
+  });
+
+  it('binds every interface by default, and only the --host address when given', async () => {
+    const everywhere = await spawnServer([]);
+    expect(listeningAddresses(everywhere.port)).toEqual(['::']);
+    const loopback = await spawnServer(['--host', '127.0.0.1']);
+    expect(listeningAddresses(loopback.port)).toEqual(['127.0.0.1']);
+    expect(loopback.output()).toContain(
+      `listening on http://127.0.0.1:${loopback.port} as single`,
+    );
   });
 
   // SIGTERM with a request in flight, FORK and CLUSTER: test/chaos/shutdown.chaos-spec.ts.

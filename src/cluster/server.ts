@@ -22,7 +22,9 @@ export async function runServer(options: AppOptions): Promise<void> {
   configureApp(app, options);
   drainOnSignals(app, options.graceMs, logger);
   try {
-    await app.listen(options.port);
+    await (options.host === undefined
+      ? app.listen(options.port)
+      : app.listen(options.port, options.host));
   } catch (error) {
     logger.error(
       `cannot listen on port ${options.port}: ${(error as Error).message}`,
@@ -31,10 +33,15 @@ export async function runServer(options: AppOptions): Promise<void> {
     process.exit(1);
   }
   logger.log(
-    `listening on http://127.0.0.1:${options.port} as ${describeRole()} (pid ${process.pid})`,
+    `listening on ${listeningOn(options)} as ${describeRole()} (pid ${process.pid})`,
   );
   // PM2's wait_ready waits for this message before it counts the process as online.
   process.send?.('ready');
+}
+
+function listeningOn({ host, port }: AppOptions): string {
+  if (host === undefined) return `http://127.0.0.1:${port} (every interface)`;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /**

@@ -51,6 +51,29 @@ describe('parseAppOptions', () => {
     expect(options.args).toEqual(['--mode', 'CLUSTER', '--workers', '3']);
   });
 
+  it('binds every interface unless --host names an IPv4 or IPv6 address', () => {
+    expect(parse([]).host).toBeUndefined();
+    expect(parse(['--host', '10.0.0.5']).host).toBe('10.0.0.5');
+    expect(parse(['--host=::1']).host).toBe('::1');
+  });
+
+  it('trusts loopback proxies by default, else the addresses and CIDRs of TRUST_PROXY', () => {
+    expect(parse([]).trustProxy).toEqual(['loopback']);
+    expect(
+      parse([], { TRUST_PROXY: '10.213.0.1, 10.0.0.0/8,fd00::/8,loopback' })
+        .trustProxy,
+    ).toEqual(['10.213.0.1', '10.0.0.0/8', 'fd00::/8', 'loopback']);
+  });
+
+  it.each(['nginx', '10.0.0.1/33', '10.0.0/8', '::1/129', '10.0.0.1/8/8', ','])(
+    'rejects TRUST_PROXY=%j, naming it',
+    (value) => {
+      expect(() => parse([], { TRUST_PROXY: value })).toThrow(
+        /^TRUST_PROXY takes comma-separated addresses or CIDRs/,
+      );
+    },
+  );
+
   it('sees --help', () => {
     expect(parse(['--help']).help).toBe(true);
   });
@@ -76,8 +99,14 @@ describe('parseAppOptions', () => {
     [['--workers', 'two'], /^--workers must be an integer/],
     [
       ['--verbose'],
-      /^unknown option --verbose; allowed: --port\/-p, --mode, --workers, --help$/,
+      /^unknown option --verbose; allowed: --port\/-p, --mode, --workers, --host, --help$/,
     ],
+    [
+      ['--host', 'localhost'],
+      /^--host must be an IPv4 or IPv6 address, got "localhost"$/,
+    ],
+    [['--host', '300.1.1.1'], /^--host must be an IPv4 or IPv6 address/],
+    [['--host'], /^--host must be an IPv4 or IPv6 address, got ""$/],
     [['8080'], /^unexpected argument "8080"/],
   ])('rejects %j with one line naming the flag', (argv, message) => {
     expect(() => parse(argv)).toThrow(UsageError);

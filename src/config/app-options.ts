@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import minimist from 'minimist';
 
@@ -9,11 +10,16 @@ const DEFAULT_MAX_CANT = 1_000_000_000;
 const DEFAULT_MAX_QUEUE_MS = 3_000;
 const DEFAULT_MAX_PENDING = 1_024;
 export const DEFAULT_GRACE_MS = 10_000;
+const DEFAULT_TRUST_PROXY = 'loopback';
 
 export interface AppOptions {
   /** The command-line arguments as given, shown by /info. */
   readonly args: readonly string[];
   readonly port: number;
+  /** Address to bind; undefined: every interface. */
+  readonly host: string | undefined;
+  /** Addresses and CIDRs of the balancers whose X-Forwarded-For is believed. */
+  readonly trustProxy: readonly string[];
   readonly mode: Mode;
   readonly workers: number;
   readonly help: boolean;
@@ -29,9 +35,10 @@ export interface AppOptions {
   readonly graceMs: number;
 }
 
-export const USAGE = `Usage: node dist/main.js [--port|-p N] [--mode FORK|CLUSTER] [--workers N] [--help]
+export const USAGE = `Usage: node dist/main.js [--port|-p N] [--mode FORK|CLUSTER] [--workers N] [--host ADDR] [--help]
 
   -p, --port N      TCP port, 1-65535 (default: $PORT, else ${DEFAULT_PORT})
+      --host ADDR   address to bind, IPv4 or IPv6 (default: every interface)
       --mode M      FORK (one process) or CLUSTER (node:cluster), any case (default: FORK)
       --workers N   CLUSTER workers, integer >= 1 (default: ${availableParallelism()}, the processors available)
       --help        print this help and exit
@@ -44,21 +51,32 @@ Environment:
                         process would take longer than this to finish (default ${DEFAULT_MAX_QUEUE_MS})
   RANDOMS_MAX_PENDING   most /api/randoms requests a process holds, whatever their size:
                         the bound on memory (default ${DEFAULT_MAX_PENDING})
-  SHUTDOWN_GRACE_MS     how long a drain may take before the process is killed (default ${DEFAULT_GRACE_MS})`;
+  SHUTDOWN_GRACE_MS     how long a drain may take before the process is killed (default ${DEFAULT_GRACE_MS})
+  TRUST_PROXY           comma-separated addresses or CIDRs of the balancers in front, whose
+                        X-Forwarded-For is believed (default: ${DEFAULT_TRUST_PROXY})`;
 
 /** A mistake in how the program was invoked: printed as one line, exit code 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-const KNOWN_FLAGS = new Set(['port', 'p', 'mode', 'workers', 'help', 'h', '_']);
+const KNOWN_FLAGS = new Set([
+  'port',
+  'p',
+  'mode',
+  'workers',
+  'host',
+  'help',
+  'h',
+  '_',
+]);
 
 export function parseAppOptions(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
 ): AppOptions {
   const parsed = minimist([...argv], {
-    string: ['port', 'mode', 'workers'],
+    string: ['port', 'mode', 'workers', 'host'],
     boolean: ['help'],
     alias: { p: 'port', h: 'help' },
   });
@@ -67,7 +85,7 @@ export function parseAppOptions(
   if (unknown.length > 0) {
     const flag = unknown[0].length === 1 ? `-${unknown[0]}` : `--${unknown[0]}`;
     throw new UsageError(
-      `unknown option ${flag}; allowed: --port/-p, --mode, --workers, --help`,
+      `unknown option ${flag}; allowed: --port/-p, --mode, --workers, --host, --help`,
     );
   }
   if (parsed._.length > 0) {
@@ -97,6 +115,8 @@ export function parseAppOptions(
   return {
     args: [...argv],
     port: parsePort(single(parsed.port, '--port'), env.PORT),
+    host: parseHost(single(parsed.host, '--host')),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
     mode,
     workers,
     help: parsed.help === true,
@@ -144,6 +164,41 @@ function parsePort(flag: string | undefined, env: string | undefined): number {
   if (flag !== undefined) return integerIn(flag, '--port', 1, 65535);
   if (env !== undefined && env !== '') return integerIn(env, 'PORT', 1, 65535);
   return DEFAULT_PORT;
+}
+
+function parseHost(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (isIP(value) === 0) {
+    throw new UsageError(
+      `--host must be an IPv4 or IPv6 address, got "${value}"`,
+    );
+  }
+  return value;
+}
+
+/** Express's names for address ranges, besides addresses and CIDRs. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function parseTrustProxy(value: string | undefined): string[] {
+  if (value === undefined || value.trim() === '') return [DEFAULT_TRUST_PROXY];
+  return value.split(',').map((raw) => {
+    const entry = raw.trim();
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address);
+    const maxBits = family === 6 ? 128 : 32;
+    const valid =
+      PROXY_RANGES.has(entry) ||
+      (family !== 0 &&
+        extra === undefined &&
+        (bits === undefined ||
+          (/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits)));
+    if (!valid) {
+      throw new UsageError(
+        `TRUST_PROXY takes comma-separated addresses or CIDRs (10.0.0.1, 10.0.0.0/24, ::1, loopback), got "${entry}"`,
+      );
+    }
+    return entry;
+  });
 }
 
 function parseMode(value: string | undefined): Mode {
