@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:net';
-import { recordChaos } from '../support/chaos-report.js';
+import { recordFigures } from '../support/report.js';
 import { runLoad } from '../support/load.js';
 import { AccessLog } from '../support/nginx-log.js';
 import { startNginx } from '../support/nginx.js';
@@ -67,7 +67,7 @@ describe('chaos, CLUSTER mode', () => {
 
     // Both entries of the upstream are the same cluster: a retry shows as two.
     const retried = log.entries().filter((entry) => entry.upstreams.length > 1);
-    recordChaos({
+    recordFigures({
       item: 2,
       name: `Worker death in CLUSTER behind nginx: 1 of ${WORKERS} workers of the ${NODE_CLUSTER_PORT} cluster SIGKILLed mid-run (cant=10000000, 8 connections, ${result.durationSec.toFixed(1)} s)`,
       sent: result.sent,
@@ -116,7 +116,7 @@ describe('chaos, CLUSTER mode', () => {
     const replaced = [
       ...output.matchAll(/worker (\d+) replaced by worker (\d+)/g),
     ].map(([, old, fresh]) => ({ old: Number(old), fresh: Number(fresh) }));
-    recordChaos({
+    recordFigures({
       item: 3,
       name: `Rolling restart: SIGHUP to a CLUSTER primary (${WORKERS} workers) under load, straight to the cluster (cant=20000, 8 connections, ${result.durationSec.toFixed(1)} s)`,
       sent: result.sent,
@@ -178,7 +178,7 @@ describe('chaos, CLUSTER mode', () => {
       const delays = [...output.matchAll(/respawning in (\d+) ms/g)].map(
         ([, ms]) => Number(ms),
       );
-      recordChaos({
+      recordFigures({
         item: 5,
         name: 'Crash loop: every worker dies right after start (its port is taken)',
         sent: 0,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { request } from 'node:http';
-import { recordChaos } from '../support/chaos-report.js';
+import { recordFigures } from '../support/report.js';
 import { get } from '../support/http.js';
 import { runLoad } from '../support/load.js';
 import {
@@ -38,7 +38,7 @@ describe('chaos, FORK mode', () => {
     const maxRss = memory.stop();
     const info = await get(server.port, '/api/info');
     retryAfter.sort((a, b) => a - b);
-    recordChaos({
+    recordFigures({
       item: 6,
       name: 'Overload: 40 concurrent cant=1000000000 requests to one FORK server (RANDOMS_MAX_QUEUE_MS 3000)',
       sent: result.sent,
@@ -78,7 +78,7 @@ describe('chaos, FORK mode', () => {
     const working = atDisconnect - before;
     const idle = after - atDisconnect;
     const health = await get(server.port, '/health');
-    recordChaos({
+    recordFigures({
       item: 7,
       name: `Cancelled work: cant=${CANT_OF_SECONDS}, client gone after 0.4 s`,
       sent: 1,

@@ -6,7 +6,7 @@ import {
   expect,
   it,
 } from '@jest/globals';
-import { recordChaos } from '../support/chaos-report.js';
+import { recordFigures } from '../support/report.js';
 import { get, getJson } from '../support/http.js';
 import { startNginx } from '../support/nginx.js';
 import {
@@ -142,7 +142,7 @@ describe('chaos, hostile input and headers (FORK server)', () => {
     }
     const health = await getJson<{ status: string }>(server.port, '/api/info');
     const sent = HOSTILE.length + REFLECTION.length;
-    recordChaos({
+    recordFigures({
       item: 8,
       name: 'Hostile input: malformed cant, repeated keys, traversal, 8 KB paths, markup in paths and queries',
       sent,
@@ -191,7 +191,7 @@ describe('chaos, hostile input and headers (FORK server)', () => {
         'role',
       ].sort(),
     );
-    recordChaos({
+    recordFigures({
       item: 9,
       name: 'Headers and /info: security headers on every answer, no X-Powered-By, no environment in /info',
       sent: targets.length + 1,
@@ -227,7 +227,7 @@ describe('chaos, headers through nginx', () => {
         problems.push(`${target}: Server: ${headers.server}`);
       problems.push(...securityProblems(`nginx ${target}`, headers));
     }
-    recordChaos({
+    recordFigures({
       item: 9,
       name: 'Headers through nginx (randoms-to-upstream.conf): server_tokens off, security headers on proxied and nginx-made answers',
       sent: targets.length,

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
-import { recordChaos } from '../support/chaos-report.js';
+import { recordFigures } from '../support/report.js';
 import { runLoad } from '../support/load.js';
 import { PM2_CLUSTER_PORT, waitForFreePorts } from '../support/ports.js';
 import {
@@ -53,7 +53,7 @@ describe('chaos, PM2 cluster mode (ecosystem.config.cjs)', () => {
     ).finally(() => sleep(1_000).then(() => load.stop()));
     const result = await load;
     const after = pm2.online(APP).map((app) => app.pid);
-    recordChaos({
+    recordFigures({
       item: 3,
       name: `Rolling restart: \`pm2 reload ${APP}\` (PM2 cluster mode, ${before.length} instances) under load (cant=20000, 8 connections, ${result.durationSec.toFixed(1)} s)`,
       sent: result.sent,

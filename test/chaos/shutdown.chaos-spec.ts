@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { recordChaos } from '../support/chaos-report.js';
+import { recordFigures } from '../support/report.js';
 import { get, sumCounts } from '../support/http.js';
 import { cpuSeconds, processTree } from '../support/proc-stats.js';
 import {
@@ -41,7 +41,7 @@ describe('chaos, graceful shutdown', () => {
       const exit = await withTimeout(server.exited, 15_000, 'the exit');
       await waitForExitOf(tree);
       const total = res.status === 200 ? sumCounts(res.body) : 0;
-      recordChaos({
+      recordFigures({
         item: 4,
         name: `Graceful shutdown: SIGTERM to a ${mode} server with a cant=${CANT} request in flight`,
         sent: 1,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { recordChaos } from '../support/chaos-report.js';
+import { recordFigures } from '../support/report.js';
 import { get } from '../support/http.js';
 import { runLoad } from '../support/load.js';
 import { AccessLog } from '../support/nginx-log.js';
@@ -47,7 +47,7 @@ describe('chaos, scenario 2 (nginx/randoms-to-upstream.conf)', () => {
       (entry) =>
         entry.upstreams.includes(dead) && entry.upstreams.at(-1) !== dead,
     );
-    recordChaos({
+    recordFigures({
       item: 1,
       name: 'Instance death behind nginx: 1 of 4 upstream instances SIGKILLed mid-run (cant=20000, 8 connections, 5 s)',
       sent: result.sent,
