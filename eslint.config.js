@@ -13,7 +13,13 @@ export default tseslint.config(
       globals: { ...globals.node },
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['*.js', '*.cjs', 'test/*.js', 'bench/*.js'],
+          allowDefaultProject: [
+            '*.js',
+            '*.cjs',
+            'test/*.js',
+            'test/support/*.js',
+            'bench/*.js',
+          ],
         },
         tsconfigRootDir: import.meta.dirname,
       },

@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# The system tools the test suites run for real (nginx, the process table's pgrep).
+# What the test suites need besides Node: the system tools they run for real (nginx, the
+# process table's pgrep, iproute2's ip for the scale-out lab), and root, for that lab's
+# network namespaces.
 # `npm test` runs this before anything else (pretest), and .ci/run runs `npm test`, so a
-# bare machine and CI take the same path: as root with apt-get, the missing Debian
-# packages are installed, saying which; otherwise one line names what to install, exit 1.
+# bare machine and CI take the same path: with apt-get, the missing Debian packages are
+# installed, saying which; otherwise one line names what to install, exit 1.
 set -euo pipefail
 
 # tool:Debian package
-NEEDS=(nginx:nginx pgrep:procps getconf:libc-bin)
+NEEDS=(nginx:nginx pgrep:procps getconf:libc-bin ip:iproute2)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "npm test needs root: the scale-out suite makes network namespaces and a bridge (run it as root, e.g. in a container or VM)" >&2
+  exit 1
+fi
 
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]; }
 
@@ -19,7 +26,7 @@ for need in "${NEEDS[@]}"; do
 done
 [ ${#tools[@]} -eq 0 ] && exit 0
 
-if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+if command -v apt-get >/dev/null 2>&1; then
   echo "npm test: installing ${packages[*]} from Debian's packages (apt-get install -y ${packages[*]}) for ${tools[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null

@@ -84,7 +84,7 @@ function randomsUpstream(peers: Peer[]): { lines: string[]; tries: number } {
           'zone randoms 64k;                      # state shared by all nginx workers',
           `server ${peers[0]} max_fails=0;`,
           `server ${peers[0]} max_fails=0;     # same cluster, listed twice: see above`,
-          'keepalive 32;                          # idle connections kept per nginx worker',
+          keepaliveLine(peers),
           "keepalive_timeout 4s;                  # below the app's (Node's 5 s)",
         ]),
       ],
@@ -119,7 +119,7 @@ function randomsUpstream(peers: Peer[]): { lines: string[]; tries: number } {
             `server ${peer} max_fails=${MAX_FAILS} fail_timeout=${FAIL_TIMEOUT_S}s;`,
         ),
         ...peers.map((peer) => `server ${peer} backup max_fails=0;`),
-        'keepalive 32;                          # idle connections kept per nginx worker',
+        keepaliveLine(peers),
         "keepalive_timeout 4s;                  # below the app's (Node's 5 s)",
       ]),
     ],
@@ -138,11 +138,29 @@ function restUpstream(peers: Peer[]): string[] {
           ? `server ${peer};`
           : `server ${peer} max_fails=${MAX_FAILS} fail_timeout=${FAIL_TIMEOUT_S}s;`,
       ),
-      'keepalive 32;',
-      'keepalive_timeout 4s;',
+      keepaliveLine(peers),
+      "keepalive_timeout 4s;                  # below the app's (Node's 5 s)",
     ]),
   ].flatMap((line) => line.split('\n'));
 }
+
+const onLoopback = (peer: Peer): boolean =>
+  /^(127\.|\[::1\]:|localhost:)/.test(peer);
+
+/**
+ * Idle upstream connections each nginx worker keeps: many to peers on this
+ * machine, few to hosts across a network. A request sent on a kept connection
+ * to a host that has just become unreachable waits out proxy_read_timeout
+ * instead of failing its connect within proxy_connect_timeout; in the lab, 32
+ * kept connections stalled most requests for the whole of a partition, 4
+ * caught a handful (SCALE-OUT.md).
+ */
+function idleConnections(peers: Peer[]): number {
+  return peers.every(onLoopback) ? 32 : 4;
+}
+
+const keepaliveLine = (peers: Peer[]): string =>
+  `${`keepalive ${idleConnections(peers)};`.padEnd(39)}# idle connections kept per nginx worker${peers.every(onLoopback) ? '' : ': few, see DEPLOYMENT.md'}`;
 
 function ordinal(n: number): string {
   const suffix =

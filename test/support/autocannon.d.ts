@@ -17,6 +17,7 @@ declare module 'autocannon' {
     destroyed: boolean;
     _doRequest(...args: unknown[]): void;
     _resetConnection(): void;
+    _connect(): void;
   }
 
   export interface Options {

@@ -14,6 +14,14 @@ interface LoadOptions {
   overallRate?: number;
   /** Which answers count as served; by default any 2xx. */
   accept?: (status: number, headers: Record<string, string>) => boolean;
+  /**
+   * Behave as browsers, curl and Go's client do (RFC 9112 §9.3.1): a request
+   * whose reused keep-alive connection closed before any of its answer came is
+   * sent again on a fresh one, and counts as `retriedByClient`, not failed.
+   * For the one race no server can avoid: nginx closing its idle client
+   * connections on `nginx -s reload` as a request arrives on one.
+   */
+  retryOnReusedConnection?: boolean;
 }
 
 export interface LoadResult {
@@ -29,6 +37,8 @@ export interface LoadResult {
   timeouts: number;
   /** Requests whose connection was closed under them without an answer or an error. */
   lost: number;
+  /** With `retryOnReusedConnection`: requests sent again because their reused connection closed first. */
+  retriedByClient: number;
   /** Answers by status, accepted or not. */
   statuses: Record<number, number>;
   /** Answers by the instance that gave them, their `X-Served-By` (`<port>:<pid>`). */
@@ -71,6 +81,7 @@ export function runLoad(options: LoadOptions): RunningLoad {
     errors: 0,
     timeouts: 0,
     lost: 0,
+    retriedByClient: 0,
     statuses: {},
     byInstance: {},
     cutByStop: 0,
@@ -83,9 +94,26 @@ export function runLoad(options: LoadOptions): RunningLoad {
     `http://127.0.0.1:${port}${options.path}`;
 
   function instrument(client: Client): void {
-    const state = { pending: false, closeAnnounced: false };
+    const state = {
+      pending: false,
+      closeAnnounced: false,
+      /** Whether any of the pending request's answer has come. */
+      answering: false,
+      answeredOnConnection: 0,
+      lastConnectionReused: false,
+    };
     let head: Record<string, string> = {};
     clients.push(state);
+    /** A pending request a compliant client would send again, rather than fail. */
+    const retriable = (reused: boolean): boolean =>
+      options.retryOnReusedConnection === true && reused && !state.answering;
+
+    const connect = client._connect.bind(client);
+    client._connect = (): void => {
+      state.lastConnectionReused = state.answeredOnConnection > 0;
+      state.answeredOnConnection = 0;
+      connect();
+    };
 
     const doRequest = client._doRequest.bind(client);
     client._doRequest = (...args: unknown[]): void => {
@@ -100,10 +128,15 @@ export function runLoad(options: LoadOptions): RunningLoad {
     client.on('request', () => {
       // autocannon reopens a connection the server closed and writes the next
       // request without a word about the one that was on it.
-      if (state.pending) result.lost++;
+      if (state.pending) {
+        if (retriable(state.lastConnectionReused)) result.retriedByClient++;
+        else result.lost++;
+      }
       state.pending = true;
+      state.answering = false;
     });
     client.on('headers', (info: ResponseHead) => {
+      state.answering = true;
       head = {};
       for (let i = 0; i + 1 < info.headers.length; i += 2)
         head[info.headers[i].toLowerCase()] = info.headers[i + 1];
@@ -111,6 +144,7 @@ export function runLoad(options: LoadOptions): RunningLoad {
     });
     client.on('response', (status: number, _bytes: number, ms: number) => {
       state.pending = false;
+      state.answeredOnConnection++;
       result.latenciesMs.push(ms);
       result.answeredAtMs.push(performance.now());
       result.statuses[status] = (result.statuses[status] ?? 0) + 1;
@@ -120,7 +154,10 @@ export function runLoad(options: LoadOptions): RunningLoad {
       else result.refused[status] = (result.refused[status] ?? 0) + 1;
     });
     client.on('connError', () => {
-      if (state.pending) result.errors++;
+      if (state.pending) {
+        if (retriable(state.answeredOnConnection > 0)) result.retriedByClient++;
+        else result.errors++;
+      }
       state.pending = false;
     });
     client.on('timeout', () => {
