@@ -3,7 +3,13 @@
 // each connection pausing PAUSE_MS between requests, and prints what came back as JSON.
 //   node test/support/ns-client.js URL COUNT CONCURRENCY PAUSE_MS
 const [url, count, concurrency, pauseMs] = process.argv.slice(2);
-const result = { statuses: {}, retryAfter: [], latenciesMs: [], errors: 0, sample429: null };
+const result = {
+  statuses: {},
+  retryAfter: [],
+  latenciesMs: [],
+  errors: 0,
+  sample429: null,
+};
 let left = Number(count);
 
 async function connection() {
