@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runPrimary } from './cluster/primary.js';
+import { createLogger } from './common/logging/logger.js';
 import { readOptionsOrExit } from './config/cli.js';
 
 async function bootstrap(): Promise<void> {
@@ -9,11 +10,17 @@ async function bootstrap(): Promise<void> {
   // A process that is already a cluster worker (ours, or PM2's `-i`) serves, whatever
   // --mode says: a cluster never nests.
   if (options.mode === 'CLUSTER' && cluster.isPrimary) {
+    const logger = await createLogger({
+      level: options.logLevel,
+      format: options.logFormat,
+      base: { role: 'primary' },
+    });
     runPrimary({
       count: options.workers,
       graceMs: options.graceMs,
       exec: fileURLToPath(import.meta.url),
       args: [...options.args],
+      log: (line, level = 'info') => logger[level](line),
     });
     return;
   }

@@ -95,7 +95,9 @@ describe('command line', () => {
       mode: 'CLUSTER',
       role: expect.stringMatching(/^cluster worker \d+$/),
     });
-    expect(nest.output()).toMatch(/\[primary \d+\] forking \d+ worker/);
+    expect(nest.output()).toMatch(
+      /"role":"primary".*all \d+ worker\(s\) listening/,
+    );
     await nest.stop();
   }, 90_000);
 });

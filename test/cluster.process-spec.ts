@@ -4,6 +4,7 @@ import { get, getJson, servedByOf } from './support/http.js';
 import {
   childPids,
   isAlive,
+  logLines,
   spawnServer,
   stopAll,
   waitForExitOf,
@@ -20,11 +21,17 @@ describe('CLUSTER mode, as a real process', () => {
   it('the primary forks one worker per processor, and requests are served by several of them', async () => {
     const server = await spawnServer(['--mode', 'CLUSTER']);
     const workers = await workersOf(server.pid, WORKERS);
-    expect(server.output()).toMatch(
-      new RegExp(`\\[primary ${server.pid}\\] forking ${WORKERS} worker`),
+    // The primary names every worker's pid.
+    const summary = await waitFor(
+      () =>
+        logLines(server.output()).find(
+          (line) =>
+            line.pid === server.pid && /worker\(s\) listening/.test(line.msg),
+        ),
+      { what: 'the primary to say its workers listen' },
     );
-    for (const pid of workers)
-      expect(server.output()).toContain(`with pid ${pid}`);
+    expect(summary.msg).toContain(`all ${WORKERS} worker(s) listening`);
+    for (const pid of workers) expect(summary.msg).toContain(String(pid));
 
     const seen = new Set<number>();
     await waitFor(

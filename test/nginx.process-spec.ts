@@ -112,3 +112,19 @@ describe('scenario 2: /api/randoms to the upstream of 8082-8085, the rest to 808
     },
   );
 });
+
+describe('X-Request-Id through nginx', () => {
+  afterEach(stopAll);
+
+  it('nginx passes the client’s own id on, and sets its $request_id when the client sent none', async () => {
+    await spawnServer(['--mode=FORK'], { port: SINGLE_PORT });
+    const nginx = await startNginx('randoms-to-upstream.conf');
+    const own = await get(nginx.port, '/api/info', {
+      headers: { 'X-Request-Id': 'client-7' },
+    });
+    expect(own.headers['x-request-id']).toBe('client-7');
+    const none = await get(nginx.port, '/api/info');
+    // nginx's $request_id: 32 hex digits, which the app keeps as a sane token.
+    expect(none.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
+  });
+});

@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { once } from 'node:events';
+import { primaryEnv, serveGathers } from './gather.js';
 
 function listening(worker: Worker): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -35,8 +36,13 @@ export interface PrimaryOptions {
   backoffMs?: number;
   maxBackoffMs?: number;
   signals?: NodeJS.Signals[];
-  log?: (line: string) => void;
+  log?: PrimaryLog;
 }
+
+export type PrimaryLog = (
+  line: string,
+  level?: 'debug' | 'info' | 'warn' | 'error',
+) => void;
 
 const DEFAULTS = {
   youngMs: 5_000,
@@ -44,7 +50,7 @@ const DEFAULTS = {
   backoffMs: 250,
   maxBackoffMs: 4_000,
   signals: ['SIGTERM', 'SIGINT'] as NodeJS.Signals[],
-  log: (line: string): void => console.log(line),
+  log: ((line) => console.log(line)) as PrimaryLog,
 };
 
 /**
@@ -54,20 +60,20 @@ const DEFAULTS = {
  */
 export function runPrimary(options: PrimaryOptions): void {
   const opts: Required<PrimaryOptions> = { ...DEFAULTS, ...options };
-  const log = (line: string): void =>
-    opts.log(`[primary ${process.pid}] ${line}`);
+  const log = opts.log;
   const startedAt = new Map<number, number>();
   /** Workers we asked to stop: their exit is expected, not a crash. */
   const retiring = new Set<number>();
   let shuttingDown = false;
   let restarting = false;
   let youngDeaths = 0;
+  let restarts = 0;
   const pendingRespawns = new Set<NodeJS.Timeout>();
 
   function fork(): Worker {
-    const worker = cluster.fork();
+    const worker = cluster.fork(primaryEnv());
     startedAt.set(worker.id, Date.now());
-    log(`worker ${worker.id} started with pid ${worker.process.pid}`);
+    log(`worker ${worker.id} started with pid ${worker.process.pid}`, 'debug');
     return worker;
   }
 
@@ -84,6 +90,7 @@ export function runPrimary(options: PrimaryOptions): void {
       if (!worker.isDead()) {
         log(
           `worker ${worker.id} (pid ${worker.process.pid}) did not drain in ${opts.graceMs} ms, killing it`,
+          'warn',
         );
         worker.process.kill('SIGKILL');
       }
@@ -101,6 +108,7 @@ export function runPrimary(options: PrimaryOptions): void {
     if (youngDeaths >= opts.maxYoungDeaths) {
       log(
         `crash loop: ${youngDeaths} workers in a row died within ${opts.youngMs} ms of starting (last: ${cause}); giving up`,
+        'error',
       );
       shutdown(1);
       return;
@@ -111,10 +119,13 @@ export function runPrimary(options: PrimaryOptions): void {
         : Math.min(opts.backoffMs * 2 ** (youngDeaths - 1), opts.maxBackoffMs);
     log(
       `worker ${worker.id} (pid ${worker.process.pid}) died (${cause}) after ${lived} ms; respawning in ${delay} ms`,
+      'warn',
     );
     const timer = setTimeout(() => {
       pendingRespawns.delete(timer);
-      if (!shuttingDown) fork();
+      if (shuttingDown) return;
+      restarts++;
+      fork();
     }, delay);
     pendingRespawns.add(timer);
   }
@@ -150,6 +161,7 @@ export function runPrimary(options: PrimaryOptions): void {
       for (const old of liveWorkers()) {
         if (shuttingDown) return;
         const fresh = fork();
+        restarts++;
         await listening(fresh);
         const exited = once(old, 'exit');
         stop(old);
@@ -158,7 +170,7 @@ export function runPrimary(options: PrimaryOptions): void {
       }
       log('rolling restart complete');
     } catch (error) {
-      log(`rolling restart stopped: ${(error as Error).message}`);
+      log(`rolling restart stopped: ${(error as Error).message}`, 'error');
     } finally {
       restarting = false;
     }
@@ -184,15 +196,18 @@ export function runPrimary(options: PrimaryOptions): void {
     process.on(signal, () => shutdown(0, signal));
   }
   process.on('SIGHUP', () => void rollingRestart());
+  serveGathers(liveWorkers, () => restarts);
 
   cluster.setupPrimary({ exec: opts.exec, args: opts.args });
-  log(`forking ${opts.count} worker(s)`);
+  log(`forking ${opts.count} worker(s)`, 'debug');
   const first = Array.from({ length: opts.count }, fork);
   // Under PM2 (wait_ready) the primary is the process PM2 watches: it is ready
   // once every first worker listens, not when the workers say so to us.
   void Promise.all(first.map(listening)).then(
     () => {
-      log(`all ${opts.count} worker(s) listening`);
+      log(
+        `all ${opts.count} worker(s) listening (pids ${first.map((worker) => worker.process.pid).join(', ')}); primary pid ${process.pid}: SIGHUP replaces them one by one, SIGTERM stops them`,
+      );
       process.send?.('ready');
     },
     () => undefined, // a worker died first: respawn() deals with it

@@ -1,10 +1,13 @@
+import cluster from 'node:cluster';
 import type { Server, ServerResponse } from 'node:http';
-import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '../app.module.js';
 import { configureApp } from '../app.setup.js';
+import { createLogger, type Logger } from '../common/logging/logger.js';
+import { NestLogger } from '../common/logging/nest-logger.js';
 import type { AppOptions } from '../config/app-options.js';
+import { Readiness } from '../health/readiness.service.js';
 import { describeRole } from './process-role.js';
 
 const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
@@ -13,12 +16,17 @@ const KEEP_ALIVE_SETTLE_MS = 500;
 
 /** Runs one Nest application: a FORK server or one worker of a cluster. */
 export async function runServer(options: AppOptions): Promise<void> {
-  const logger = new Logger('Server');
+  const logger = await createLogger({
+    level: options.logLevel,
+    format: options.logFormat,
+    base: { role: describeRole() },
+  });
   // No route takes a request body: none is parsed (nor its parsers loaded).
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot(options),
-    { bodyParser: false },
+    AppModule.forRoot(options, logger),
+    { bodyParser: false, bufferLogs: true },
   );
+  app.useLogger(new NestLogger(logger));
   configureApp(app, options);
   drainOnSignals(app, options.graceMs, logger);
   try {
@@ -32,9 +40,10 @@ export async function runServer(options: AppOptions): Promise<void> {
     await app.close();
     process.exit(1);
   }
-  logger.log(
-    `listening on ${listeningOn(options)} as ${describeRole()} (pid ${process.pid})`,
-  );
+  // In a cluster of ours, the primary says it once for all its workers.
+  const listening = `listening on ${listeningOn(options)} as ${describeRole()} (pid ${process.pid})`;
+  if (cluster.isWorker) logger.debug(listening);
+  else logger.info(listening);
   // PM2's wait_ready waits for this message before it counts the process as online.
   process.send?.('ready');
 }
@@ -54,6 +63,7 @@ function drainOnSignals(
   graceMs: number,
   logger: Logger,
 ): void {
+  const readiness = app.get(Readiness);
   let draining = false;
   const closeKeepAlive = closeKeepAliveOnDrain(app.getHttpServer());
   const drain = (signal: NodeJS.Signals): void => {
@@ -62,7 +72,8 @@ function drainOnSignals(
     // repeat cannot kill the process mid-drain; the grace timer bounds the wait.
     if (draining) return;
     draining = true;
-    logger.log(`${signal}: draining in-flight requests (grace ${graceMs} ms)`);
+    readiness.startDraining();
+    logger.info(`${signal}: draining in-flight requests (grace ${graceMs} ms)`);
     setTimeout(() => {
       logger.error(`still busy after ${graceMs} ms, exiting anyway`);
       process.exit(1);

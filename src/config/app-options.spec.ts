@@ -74,6 +74,26 @@ describe('parseAppOptions', () => {
     },
   );
 
+  it('reads LOG_LEVEL, LOG_FORMAT and METRICS, in any case, and rejects anything else', () => {
+    expect(parse([])).toMatchObject({
+      logLevel: 'info',
+      logFormat: undefined,
+      metrics: true,
+    });
+    expect(
+      parse([], { LOG_LEVEL: 'Debug', LOG_FORMAT: 'JSON', METRICS: 'off' }),
+    ).toMatchObject({ logLevel: 'debug', logFormat: 'json', metrics: false });
+    expect(() => parse([], { LOG_LEVEL: 'loud' })).toThrow(
+      /^LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"$/,
+    );
+    expect(() => parse([], { LOG_FORMAT: 'xml' })).toThrow(
+      /^LOG_FORMAT must be one of json, pretty/,
+    );
+    expect(() => parse([], { METRICS: 'yes' })).toThrow(
+      /^METRICS must be one of on, off/,
+    );
+  });
+
   it('sees --help', () => {
     expect(parse(['--help']).help).toBe(true);
   });

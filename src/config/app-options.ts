@@ -1,6 +1,11 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import minimist from 'minimist';
+import {
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+} from '../common/logging/logger.js';
 
 const MODES = ['FORK', 'CLUSTER'] as const;
 export type Mode = (typeof MODES)[number];
@@ -33,6 +38,11 @@ export interface AppOptions {
   readonly maxPendingJobs: number;
   /** How long a draining process (or a cluster primary) waits before force-killing. */
   readonly graceMs: number;
+  readonly logLevel: LogLevel;
+  /** Undefined: pretty on a terminal, JSON otherwise. */
+  readonly logFormat: LogFormat | undefined;
+  /** Whether requests and work are counted for GET /metrics. */
+  readonly metrics: boolean;
 }
 
 export const USAGE = `Usage: node dist/main.js [--port|-p N] [--mode FORK|CLUSTER] [--workers N] [--host ADDR] [--help]
@@ -53,7 +63,10 @@ Environment:
                         the bound on memory (default ${DEFAULT_MAX_PENDING})
   SHUTDOWN_GRACE_MS     how long a drain may take before the process is killed (default ${DEFAULT_GRACE_MS})
   TRUST_PROXY           comma-separated addresses or CIDRs of the balancers in front, whose
-                        X-Forwarded-For is believed (default: ${DEFAULT_TRUST_PROXY})`;
+                        X-Forwarded-For is believed (default: ${DEFAULT_TRUST_PROXY})
+  LOG_LEVEL             ${LOG_LEVELS.join(', ')} (default: info)
+  LOG_FORMAT            json or pretty (default: pretty on a terminal, else json)
+  METRICS               on or off: count requests and work for GET /metrics (default: on)`;
 
 /** A mistake in how the program was invoked: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -150,7 +163,25 @@ export function parseAppOptions(
       600_000,
       DEFAULT_GRACE_MS,
     ),
+    logLevel: oneOf(env.LOG_LEVEL, 'LOG_LEVEL', LOG_LEVELS) ?? 'info',
+    logFormat: oneOf(env.LOG_FORMAT, 'LOG_FORMAT', ['json', 'pretty'] as const),
+    metrics:
+      (oneOf(env.METRICS, 'METRICS', ['on', 'off'] as const) ?? 'on') === 'on',
   };
+}
+
+/** One of `allowed`, in any letter case; undefined when not given. */
+function oneOf<T extends string>(
+  value: string | undefined,
+  name: string,
+  allowed: readonly T[],
+): T | undefined {
+  if (value === undefined || value === '') return undefined;
+  const lower = value.toLowerCase();
+  if ((allowed as readonly string[]).includes(lower)) return lower as T;
+  throw new UsageError(
+    `${name} must be one of ${allowed.join(', ')}, got "${value}"`,
+  );
 }
 
 function single(value: unknown, flag: string): string | undefined {

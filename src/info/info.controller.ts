@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Render } from '@nestjs/common';
-import { formatBytes } from './format-bytes.js';
+import { formatBytes, formatDuration } from './format.js';
 import { InfoService, type ServerInfo } from './info.service.js';
 
 export interface InfoView {
@@ -7,6 +7,15 @@ export interface InfoView {
   info: ServerInfo;
   memoryRssText: string;
   argumentsText: string;
+  /** The cluster's workers, as the page lists them. */
+  workers?: {
+    id: number;
+    pid: number;
+    uptime: string;
+    memoryRss: string;
+    requestsServed: string;
+    self: boolean;
+  }[];
 }
 
 @Controller()
@@ -16,20 +25,28 @@ export class InfoController {
   @Get('info')
   @Render('info')
   @Header('Cache-Control', 'no-store')
-  page(): InfoView {
-    const info = this.infoService.snapshot();
+  async page(): Promise<InfoView> {
+    const info = await this.infoService.snapshot();
     return {
       title: `Server info · port ${info.port}`,
       info,
       memoryRssText: formatBytes(info.memoryRss),
       argumentsText:
         info.arguments.length > 0 ? info.arguments.join(' ') : '(none)',
+      workers: info.cluster?.workers.map((worker) => ({
+        id: worker.id,
+        pid: worker.pid,
+        uptime: formatDuration(worker.uptimeSeconds),
+        memoryRss: formatBytes(worker.memoryRss),
+        requestsServed: worker.requestsServed.toLocaleString('en-US'),
+        self: worker.pid === info.pid,
+      })),
     };
   }
 
   @Get('api/info')
   @Header('Cache-Control', 'no-store')
-  json(): ServerInfo {
+  json(): Promise<ServerInfo> {
     return this.infoService.snapshot();
   }
 }

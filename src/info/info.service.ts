@@ -1,9 +1,18 @@
 import { cpus, platform } from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
+import { gather, underOurPrimary } from '../cluster/gather.js';
 import { APP_CONFIG } from '../config/app.config.js';
 import type { AppOptions, Mode } from '../config/app-options.js';
 import { PROJECT_ROOT } from '../config/paths.js';
 import { describeRole, effectiveMode } from '../cluster/process-role.js';
+import type { WorkerStats } from '../metrics/metrics.service.js';
+
+export interface ClusterInfo {
+  primaryPid: number;
+  /** Workers the primary started to replace others. */
+  restarts: number;
+  workers: ({ id: number; pid: number } & WorkerStats)[];
+}
 
 export interface ServerInfo {
   arguments: string[];
@@ -18,12 +27,18 @@ export interface ServerInfo {
   mode: Mode;
   port: number;
   role: string;
+  /** Under our own cluster primary: every live worker, gathered through it. */
+  cluster?: ClusterInfo;
 }
+
+/** How long a gathered view of the cluster is shown again rather than asked anew. */
+const CLUSTER_VIEW_MS = 1_000;
 
 @Injectable()
 export class InfoService {
   /** Everything but the RSS is fixed for the life of the process, so it is read once. */
-  private readonly fixed: Omit<ServerInfo, 'memoryRss'>;
+  private readonly fixed: Omit<ServerInfo, 'memoryRss' | 'cluster'>;
+  private clusterView?: { at: number; view: Promise<ClusterInfo | undefined> };
 
   constructor(@Inject(APP_CONFIG) config: AppOptions) {
     this.fixed = {
@@ -40,7 +55,37 @@ export class InfoService {
     };
   }
 
-  snapshot(): ServerInfo {
-    return { ...this.fixed, memoryRss: process.memoryUsage.rss() };
+  async snapshot(): Promise<ServerInfo> {
+    const info: ServerInfo = {
+      ...this.fixed,
+      memoryRss: process.memoryUsage.rss(),
+    };
+    if (!underOurPrimary()) return info;
+    const cluster = await this.cluster();
+    return cluster ? { ...info, cluster } : info;
+  }
+
+  /**
+   * The cluster as the primary gathers it, at most a second old: a page a
+   * person reads, not worth asking every worker on every request.
+   */
+  private cluster(): Promise<ClusterInfo | undefined> {
+    const now = performance.now();
+    if (!this.clusterView || now - this.clusterView.at > CLUSTER_VIEW_MS) {
+      this.clusterView = {
+        at: now,
+        view: gather<WorkerStats>('info').then(
+          ({ primary, workers }) => ({
+            primaryPid: primary.pid,
+            restarts: primary.restarts,
+            workers: workers
+              .map(({ id, pid, report }) => ({ id, pid, ...report }))
+              .sort((a, b) => a.id - b.id),
+          }),
+          () => undefined, // the page shows this process alone
+        ),
+      };
+    }
+    return this.clusterView.view;
   }
 }

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { assembleCountWasm, COUNT_WASM } from '../../scripts/build-wasm.js';
-import { compileCountKernel, wasmCounter, WASM_MAX_N } from './count-wasm.js';
+import { compileCountKernel } from './count-kernel.js';
+import { wasmCounter, WASM_MAX_N } from './count-wasm.js';
 import { countRandoms, RANDOM_MAX } from './count.js';
 
 describe('count.wasm', () => {

@@ -1,5 +1,3 @@
-import { getRandomValues } from 'node:crypto';
-
 export const RANDOM_MIN = 1;
 export const RANDOM_MAX = 1000;
 const RANGE = RANDOM_MAX - RANDOM_MIN + 1;
@@ -7,10 +5,14 @@ const RANGE = RANDOM_MAX - RANDOM_MIN + 1;
 const FIELD_BITS = 10;
 const FIELD_MASK = (1 << FIELD_BITS) - 1;
 
-/** 128 bits of state for xoshiro128**, from the OS's CSPRNG; never all zero. */
+/**
+ * 128 bits of state for xoshiro128**, from the OS's CSPRNG; never all zero.
+ * The global Web Crypto: this module imports nothing, so a compute thread that
+ * loads it for the constants loads no more.
+ */
 export function freshSeed(): Uint32Array {
   const seed = new Uint32Array(4);
-  do getRandomValues(seed);
+  do crypto.getRandomValues(seed);
   while ((seed[0] | seed[1] | seed[2] | seed[3]) === 0);
   return seed;
 }

@@ -5,7 +5,7 @@ import { Piscina } from 'piscina';
 import { APP_CONFIG } from '../config/app.config.js';
 import type { AppOptions } from '../config/app-options.js';
 import { PROJECT_ROOT } from '../config/paths.js';
-import { compileCountKernel, type CountKernel } from './count-wasm.js';
+import { compileCountKernel, type CountKernel } from './count-kernel.js';
 import type { CountWorkerData } from './count.worker.js';
 
 export const RANDOMS_POOL = Symbol('RANDOMS_POOL');

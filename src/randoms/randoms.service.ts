@@ -5,7 +5,8 @@ import type { AppOptions } from '../config/app-options.js';
 import { addCounts, countRandoms, freshSeed, RANDOM_MAX } from './count.js';
 import type { CountResult, CountTask } from './count.worker.js';
 import { DrawQueue, type Refusal } from './draw-queue.js';
-import type { CountKernel } from './count-wasm.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import type { CountKernel } from './count-kernel.js';
 import { COUNT_KERNEL, RANDOMS_POOL } from './randoms.pool.js';
 
 /**
@@ -41,6 +42,7 @@ export class RandomsService implements OnApplicationShutdown {
     @Inject(RANDOMS_POOL) private readonly pool: Piscina,
     @Inject(APP_CONFIG) private readonly config: AppOptions,
     @Inject(COUNT_KERNEL) kernel: CountKernel,
+    private readonly metrics: MetricsService,
   ) {
     this.queue = new DrawQueue({
       maxQueueMs: config.maxQueueMs,
@@ -48,6 +50,7 @@ export class RandomsService implements OnApplicationShutdown {
       threads: config.poolThreads,
       drawsPerMs: kernel.drawsPerMs,
     });
+    metrics.trackJobsInFlight(() => this.queue.heldRequests);
   }
 
   /** Requests of this process waiting on the pool. */
@@ -57,9 +60,15 @@ export class RandomsService implements OnApplicationShutdown {
 
   /** Counts `n` draws, split across the pool's threads; `signal` cancels every part. */
   async count(n: number, signal: AbortSignal): Promise<Uint32Array> {
-    if (n <= INLINE_MAX_DRAWS) return countRandoms(n);
+    if (n <= INLINE_MAX_DRAWS) {
+      this.metrics.drawsTotal.inc(n);
+      return countRandoms(n);
+    }
     const refusal = this.queue.admit(n);
-    if (refusal) throw new QueueFullError(refusal);
+    if (refusal) {
+      this.metrics.jobsRejected.inc();
+      throw new QueueFullError(refusal);
+    }
     const parts = splitDraws(n, this.config.poolThreads);
     let settled = 0;
     try {
@@ -68,6 +77,7 @@ export class RandomsService implements OnApplicationShutdown {
           const task: CountTask = { n: size, seed: freshSeed() };
           const result = (await this.pool.run(task, { signal })) as CountResult;
           this.queue.settle(size, result.ms);
+          this.metrics.drawsTotal.inc(size);
           settled += size;
           return result.counts;
         }),
@@ -77,6 +87,7 @@ export class RandomsService implements OnApplicationShutdown {
       // A cancelled or failed request leaves the queue with what it will never draw.
       this.queue.settle(n - settled);
       this.queue.release();
+      if (signal.aborted) this.metrics.jobsCancelled.inc();
     }
   }
 

@@ -13,6 +13,8 @@ import {
 import {
   childPids,
   isAlive,
+  type LogLine,
+  logLines,
   MAIN,
   spawnServer,
   spawnTracked,
@@ -91,10 +93,11 @@ describe('chaos, CLUSTER mode', () => {
   });
 
   it('SIGHUP under load replaces every worker, one at a time, new listening before old drains, with no failed request', async () => {
-    const cluster = await spawnServer([
-      '--mode=CLUSTER',
-      `--workers=${WORKERS}`,
-    ]);
+    // At debug, the primary also says which pid each worker started with.
+    const cluster = await spawnServer(
+      ['--mode=CLUSTER', `--workers=${WORKERS}`],
+      { env: { LOG_LEVEL: 'debug' } },
+    );
     const before = await workersOf(cluster.pid, WORKERS);
 
     // The load runs from a second before the signal to a second after the restart.
@@ -129,21 +132,25 @@ describe('chaos, CLUSTER mode', () => {
     expect(replaced).toHaveLength(WORKERS);
     // Each new worker listened before its predecessor was asked to drain, and
     // the next replacement started only once the previous one was done.
-    const lines = output.split('\n');
-    const at = (pattern: RegExp) =>
-      lines.findIndex((line) => pattern.test(line));
+    const lines = logLines(output);
+    const at = (test: (line: LogLine) => boolean) => lines.findIndex(test);
     let previousDone = -1;
     for (const { old, fresh } of replaced) {
       const oldPid = Number(
         new RegExp(`worker ${old} started with pid (\\d+)`).exec(output)?.[1],
       );
       const listening = at(
-        new RegExp(`worker ${fresh} \\(pid \\d+\\) listening`),
+        (line) =>
+          line.msg.startsWith(`worker ${fresh} (pid `) &&
+          line.msg.includes('listening'),
       );
       const draining = at(
-        new RegExp(`\\[Nest\\] ${oldPid} .*SIGTERM: draining`),
+        (line) =>
+          line.pid === oldPid && line.msg.startsWith('SIGTERM: draining'),
       );
-      const done = at(new RegExp(`worker ${old} replaced by worker ${fresh}`));
+      const done = at(
+        (line) => line.msg === `worker ${old} replaced by worker ${fresh}`,
+      );
       expect(listening).toBeGreaterThan(previousDone);
       expect(draining).toBeGreaterThan(listening);
       expect(done).toBeGreaterThan(draining);
@@ -160,12 +167,11 @@ describe('chaos, CLUSTER mode', () => {
     const blocker: Server = createServer();
     await new Promise<void>((resolve) => blocker.listen(port, resolve));
     try {
-      const primary = spawnTracked(process.execPath, [
-        MAIN,
-        '--mode=CLUSTER',
-        '--workers=1',
-        `--port=${port}`,
-      ]);
+      const primary = spawnTracked(
+        process.execPath,
+        [MAIN, '--mode=CLUSTER', '--workers=1', `--port=${port}`],
+        { env: { LOG_LEVEL: 'debug' } }, // every fork logged
+      );
       const started = Date.now();
       const exit = await withTimeout(
         primary.exited,

@@ -17,7 +17,12 @@ export function get(
   {
     timeoutMs = 10_000,
     signal,
-  }: { timeoutMs?: number; signal?: AbortSignal } = {},
+    headers,
+  }: {
+    timeoutMs?: number;
+    signal?: AbortSignal;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<HttpResult> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
@@ -26,6 +31,7 @@ export function get(
         host: '127.0.0.1',
         port,
         path,
+        headers,
         agent: false,
         timeout: timeoutMs,
         signal,

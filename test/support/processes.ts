@@ -226,3 +226,19 @@ export function waitForExitOf(
     what: `processes ${pids.join(', ')} to exit`,
   });
 }
+
+export interface LogLine {
+  level: number;
+  pid: number;
+  role?: string;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** The JSON log lines in a process's output (it logs JSON when stdout is not a terminal). */
+export function logLines(output: string): LogLine[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as LogLine);
+}
