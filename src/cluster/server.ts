@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import net from 'node:net';
 import type { Server, ServerResponse } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -11,7 +12,7 @@ import { Readiness } from '../health/readiness.service.js';
 import { describeRole } from './process-role.js';
 
 const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
-/** How long a draining process keeps answering (with `Connection: close`) before it stops listening. */
+/** How long a draining process, no longer accepting, keeps answering (with `Connection: close`) before it closes idle connections. */
 const KEEP_ALIVE_SETTLE_MS = 500;
 
 /** Runs one Nest application: a FORK server or one worker of a cluster. */
@@ -83,6 +84,12 @@ function drainOnSignals(
     // finds idle: closing one the moment its last answer went out loses the
     // request the client is already sending on it.
     closeKeepAlive();
+    // Stop accepting now, without http's close(), which would also close the
+    // connections that are idle: one just accepted whose request has not been
+    // read yet counts as idle, and closing it resets the client. The settle
+    // gives those requests time to arrive; a cluster primary that hands this
+    // worker a connection meanwhile is told to give it to another.
+    net.Server.prototype.close.call(app.getHttpServer());
     setTimeout(
       () => {
         app.close().then(
