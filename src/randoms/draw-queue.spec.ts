@@ -52,14 +52,14 @@ describe('DrawQueue', () => {
   });
 
   it('learns the draw rate the pool achieves from the parts it measures', () => {
-    const q = queue(1000);
-    q.admit(2_000_000);
-    q.admit(4_000_000);
-    expect(q.queuedMs).toBeCloseTo(3000);
+    const q = queue(1e6);
+    q.admit(2e8);
+    q.admit(4e8);
+    expect(q.queuedMs).toBeCloseTo(3e5);
     // The threads turn out twice as fast: 2,000 draws/ms each.
-    for (let i = 0; i < 20; i++) q.settle(200_000, 100);
-    expect(q.queuedMs).toBeGreaterThan(500);
-    expect(q.queuedMs).toBeLessThan(505);
+    for (let i = 0; i < 20; i++) q.settle(1e7, 5000);
+    expect(q.queuedMs).toBeGreaterThan(1e5);
+    expect(q.queuedMs).toBeLessThan(1.005e5);
   });
 
   it('ignores parts too short to measure', () => {
@@ -67,5 +67,8 @@ describe('DrawQueue', () => {
     q.admit(2_000_000);
     q.settle(1000, 0.001);
     expect(q.queuedMs).toBeCloseTo(999.5);
+    // Nor small parts slowed by waiting for a core.
+    q.settle(1_000_000, 100);
+    expect(q.queuedMs).toBeCloseTo(499.5);
   });
 });

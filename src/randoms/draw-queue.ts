@@ -18,8 +18,13 @@ export interface Refusal {
 
 /** How much a new measurement moves the draw rate: a few jobs, not one, decide it. */
 const RATE_WEIGHT = 0.25;
-/** Parts shorter than this say more about scheduling than about drawing. */
-const MIN_MEASURED_MS = 2;
+/**
+ * Parts smaller than this say more about scheduling than about drawing: under a
+ * flood of small requests their time is mostly waiting for a core, and the rate
+ * they suggest is far below what the pool draws, which would refuse requests
+ * the cores could take.
+ */
+const MIN_MEASURED_DRAWS = 10_000_000;
 
 /**
  * Admission by work, not by request count: a request is refused only when the
@@ -78,7 +83,7 @@ export class DrawQueue {
   /** `draws` of an admitted request are done (or will never be drawn); `ms` is what drawing them took, when measured. */
   settle(draws: number, ms?: number): void {
     this.queuedDraws = Math.max(0, this.queuedDraws - draws);
-    if (ms !== undefined && ms >= MIN_MEASURED_MS) {
+    if (ms !== undefined && ms > 0 && draws >= MIN_MEASURED_DRAWS) {
       this.drawsPerMs += RATE_WEIGHT * (draws / ms - this.drawsPerMs);
     }
   }
