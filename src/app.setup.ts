@@ -4,10 +4,7 @@ import type { AppOptions } from './config/app-options.js';
 import { PROJECT_ROOT } from './config/paths.js';
 import { NotFoundFilter } from './common/filters/not-found.filter.js';
 import { APP_LOGGER, type Logger } from './common/logging/logger.js';
-import { observeRequests } from './common/middleware/observe-requests.middleware.js';
-import { requestId } from './common/middleware/request-id.middleware.js';
-import { securityHeaders } from './common/middleware/security-headers.middleware.js';
-import { servedByHeader } from './common/middleware/served-by.middleware.js';
+import { hookRequests } from './common/http/request-hooks.js';
 import { MetricsService } from './metrics/metrics.service.js';
 
 /** Global setup shared by main.ts and the e2e tests, so that they cannot drift. */
@@ -22,19 +19,13 @@ export function configureApp(
   app.set('trust proxy', [...options.trustProxy]);
   app.setBaseViewsDir(join(PROJECT_ROOT, 'views'));
   app.setViewEngine('hbs');
-  // Middleware rather than interceptors: they also reach 404s and errors thrown before a handler.
-  const servedBy = `${options.port}:${process.pid}`;
-  app.use(servedByHeader(servedBy), securityHeaders(), requestId());
-  // With both off, nothing observes requests at all (the figure `npm run bench` compares).
-  if (options.metrics || options.logLevel !== 'silent') {
-    app.use(
-      observeRequests(
-        app.get(MetricsService),
-        app.get<Logger>(APP_LOGGER),
-        servedBy,
-      ),
-    );
-  }
+  // With metrics off and LOG_LEVEL silent, nothing observes requests at all
+  // (the figure `npm run bench` compares).
+  hookRequests(app.getHttpServer(), {
+    servedBy: `${options.port}:${process.pid}`,
+    metrics: options.metrics ? app.get(MetricsService) : undefined,
+    logger: app.get<Logger>(APP_LOGGER),
+  });
   app.useGlobalFilters(new NotFoundFilter());
   return app;
 }

@@ -8,13 +8,13 @@ import {
   collectDefaultMetrics,
   Counter,
   Gauge,
-  Histogram,
   type MetricObjectWithValues,
   type MetricValue,
   Registry,
 } from 'prom-client';
 import { answerReports, gather, underOurPrimary } from '../cluster/gather.js';
 import { APP_CONFIG } from '../config/app.config.js';
+import { HttpMetrics } from './http-metrics.js';
 import type { AppOptions } from '../config/app-options.js';
 
 /** A worker's report for /info: who it is and what it has done. */
@@ -49,13 +49,7 @@ export class MetricsService implements OnApplicationBootstrap {
   readonly drawsTotal: Counter;
   readonly jobsRejected: Counter;
   readonly jobsCancelled: Counter;
-  private readonly requests: Counter<'method' | 'route' | 'status'>;
-  private readonly duration: Histogram<'method' | 'route' | 'status'>;
-  /** One pair of children per label set: resolving labels on every request costs more than counting. */
-  private readonly children = new Map<
-    string,
-    { count: Counter.Internal; time: Histogram.Internal<string> }
-  >();
+  private readonly http: HttpMetrics;
   private served = 0;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppOptions) {
@@ -67,19 +61,7 @@ export class MetricsService implements OnApplicationBootstrap {
       for (const name of MISNAMED_DEFAULTS)
         this.registry.removeSingleMetric(name);
     }
-    this.requests = new Counter({
-      name: 'http_requests_total',
-      help: 'HTTP requests answered, by method, matched route pattern and status',
-      labelNames: ['method', 'route', 'status'],
-      registers,
-    });
-    this.duration = new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'Time from a request arriving to its answer finishing, in seconds',
-      labelNames: ['method', 'route', 'status'],
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
+    this.http = new HttpMetrics(this.registry, DURATION_BUCKETS);
     this.drawsTotal = new Counter({
       name: 'randoms_draws_total',
       help: 'Random numbers drawn for /api/randoms',
@@ -133,19 +115,7 @@ export class MetricsService implements OnApplicationBootstrap {
     seconds: number,
   ): void {
     this.served++;
-    if (!this.config.metrics) return;
-    const key = `${method} ${route} ${status}`;
-    let child = this.children.get(key);
-    if (child === undefined) {
-      const labels = { method, route, status: String(status) };
-      child = {
-        count: this.requests.labels(labels),
-        time: this.duration.labels(labels),
-      };
-      this.children.set(key, child);
-    }
-    child.count.inc();
-    child.time.observe(seconds);
+    this.http.observe(method, route, status, seconds);
   }
 
   /** The Prometheus text of GET /metrics and its content type. */
