@@ -33,12 +33,18 @@ export interface ServerInfo {
 
 /** How long a gathered view of the cluster is shown again rather than asked anew. */
 const CLUSTER_VIEW_MS = 1_000;
+/**
+ * How long an RSS reading is shown again: reading it is a read of /proc, a
+ * tenth of what /api/info costs, and a figure 100 ms old reads the same.
+ */
+const RSS_READING_MS = 100;
 
 @Injectable()
 export class InfoService {
   /** Everything but the RSS is fixed for the life of the process, so it is read once. */
   private readonly fixed: Omit<ServerInfo, 'memoryRss' | 'cluster'>;
   private clusterView?: { at: number; view: Promise<ClusterInfo | undefined> };
+  private rss = { at: -Infinity, bytes: 0 };
 
   constructor(@Inject(APP_CONFIG) config: AppOptions) {
     this.fixed = {
@@ -56,13 +62,17 @@ export class InfoService {
   }
 
   async snapshot(): Promise<ServerInfo> {
-    const info: ServerInfo = {
-      ...this.fixed,
-      memoryRss: process.memoryUsage.rss(),
-    };
+    const info: ServerInfo = { ...this.fixed, memoryRss: this.memoryRss() };
     if (!underOurPrimary()) return info;
     const cluster = await this.cluster();
     return cluster ? { ...info, cluster } : info;
+  }
+
+  private memoryRss(): number {
+    const now = performance.now();
+    if (now - this.rss.at > RSS_READING_MS)
+      this.rss = { at: now, bytes: process.memoryUsage.rss() };
+    return this.rss.bytes;
   }
 
   /**
