@@ -19,6 +19,12 @@ export interface LoggerOptions {
   format: LogFormat | undefined;
   /** Fields on every line of this process. */
   base: Record<string, unknown>;
+  /**
+   * JSON lines of one event-loop turn written together (a server's request
+   * lines). A cluster primary writes each line at once: its lines, read with
+   * its workers', tell the order of events across processes.
+   */
+  batched: boolean;
 }
 
 /** What the kernel writes to a pipe in one piece (POSIX: at least 512; Linux: 4096). */
@@ -61,15 +67,19 @@ class LineBatch implements DestinationStream {
   }
 }
 
-/** The process's logger: JSON lines on stdout (LineBatch), or readable one-liners. */
+/** The process's logger: JSON lines on stdout, or readable one-liners. */
 export async function createLogger({
   level,
   format,
   base,
+  batched,
 }: LoggerOptions): Promise<Logger> {
   const options = { level, base: { pid: process.pid, ...base } };
   if ((format ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'json') {
-    return pino(options, new LineBatch());
+    return pino(
+      options,
+      batched ? new LineBatch() : pino.destination({ dest: 1, sync: true }),
+    );
   }
   // Only a terminal reader pays for pretty printing (and its module's memory).
   const { default: pretty } = await import('pino-pretty');
