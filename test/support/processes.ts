@@ -55,13 +55,22 @@ export async function stopAll(): Promise<void> {
 export function spawnTracked(
   command: string,
   args: string[],
-  { env, cwd = ROOT }: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  {
+    env,
+    cwd = ROOT,
+    outputTo,
+  }: {
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    /** A file descriptor for its stdout and stderr, instead of output(), which then stays empty. */
+    outputTo?: number;
+  } = {},
 ): Spawned {
   const child = spawn(command, args, {
     cwd,
     env: childEnv(env),
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', outputTo ?? 'pipe', outputTo ?? 'pipe'],
   });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -121,6 +130,7 @@ export async function spawnServer(
     main = MAIN,
     timeoutMs = 20_000,
     intervalMs,
+    outputTo,
   }: {
     port?: number;
     env?: NodeJS.ProcessEnv;
@@ -129,6 +139,7 @@ export async function spawnServer(
     timeoutMs?: number;
     /** How often /health is polled until it answers (the benchmark times the start-up). */
     intervalMs?: number;
+    outputTo?: number;
   } = {},
 ): Promise<ServerProcess> {
   const listenPort = port ?? (await freePort());
@@ -136,7 +147,7 @@ export async function spawnServer(
   const spawned = spawnTracked(
     process.execPath,
     [main, '--port', String(listenPort), ...args],
-    { env },
+    { env, outputTo },
   );
   await waitForHealth(listenPort, { timeoutMs, intervalMs, of: spawned });
   return {
