@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { appendFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { get, getJson, servedByOf } from './support/http.js';
+import { getJson, servedByOf } from './support/http.js';
 import {
   freePort,
   NODE_CLUSTER_PORT,
@@ -26,6 +26,7 @@ import {
   runTool,
 } from './support/tools.js';
 import { waitFor } from './support/wait.js';
+import { freshConnectionLoad } from './support/load.js';
 import { join } from 'node:path';
 
 const WORKERS = availableParallelism();
@@ -159,21 +160,12 @@ describe('PM2', () => {
       const reload = spawnTracked(join(BIN, 'pm2'), ['reload', 'pm2-reload'], {
         env: { PM2_HOME: pm2.home },
       });
-      let reloading = true;
-      void reload.exited.then(() => (reloading = false));
-      let sent = 0;
-      const failures: string[] = [];
-      while (reloading) {
-        sent++;
-        try {
-          const res = await get(port, '/api/randoms?cant=10000', {
-            timeoutMs: 10_000,
-          });
-          if (res.status !== 200) failures.push(`HTTP ${res.status}`);
-        } catch (error) {
-          failures.push((error as Error).message);
-        }
-      }
+      const { sent, failures } = await freshConnectionLoad({
+        port,
+        path: '/api/randoms?cant=10000',
+        loops: 2,
+        until: reload.exited,
+      });
       expect((await reload.exited).code).toBe(0);
       expect(failures).toEqual([]);
       expect(sent).toBeGreaterThan(10);

@@ -1,5 +1,4 @@
 import cluster from 'node:cluster';
-import net from 'node:net';
 import type { Server, ServerResponse } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -12,8 +11,19 @@ import { Readiness } from '../health/readiness.service.js';
 import { describeRole } from './process-role.js';
 
 const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
-/** How long a draining process, no longer accepting, keeps answering (with `Connection: close`) before it closes idle connections. */
+/**
+ * How long a draining process keeps accepting, answering with `Connection:
+ * close` (and 503 on /readyz, for probes), before it stops listening.
+ */
 const KEEP_ALIVE_SETTLE_MS = 500;
+/**
+ * How long a cluster worker stays after it stopped listening and drained: a
+ * connection its primary handed it meanwhile is still on its way over IPC,
+ * and only a live worker can send it back to be given to another one. Exiting
+ * at once reset such connections (a PM2 reload lost a request so; a bare
+ * node:cluster rig lost 4 in 60 replacements, none with this wait).
+ */
+const HANDOFF_SETTLE_MS = 100;
 
 /** Runs one Nest application: a FORK server or one worker of a cluster. */
 export async function runServer(options: AppOptions): Promise<void> {
@@ -85,19 +95,13 @@ function drainOnSignals(
     // finds idle: closing one the moment its last answer went out loses the
     // request the client is already sending on it.
     closeKeepAlive();
-    // Stop accepting now, without http's close(), which would also close the
-    // connections that are idle: one just accepted whose request has not been
-    // read yet counts as idle, and closing it resets the client. The settle
-    // gives those requests time to arrive; a cluster primary that hands this
-    // worker a connection meanwhile is told to give it to another.
-    net.Server.prototype.close.call(app.getHttpServer());
     setTimeout(
       () => {
         app.close().then(
-          () => process.exit(0),
+          () => exitAfterHandoffs(0),
           (error: Error) => {
             logger.error(`shutdown failed: ${error.message}`);
-            process.exit(1);
+            exitAfterHandoffs(1);
           },
         );
       },
@@ -105,6 +109,11 @@ function drainOnSignals(
     );
   };
   for (const signal of SHUTDOWN_SIGNALS) process.on(signal, drain);
+}
+
+function exitAfterHandoffs(code: number): void {
+  if (cluster.isWorker) setTimeout(() => process.exit(code), HANDOFF_SETTLE_MS);
+  else process.exit(code);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:net';
 import { recordFigures } from '../support/report.js';
-import { runLoad } from '../support/load.js';
+import { freshConnectionLoad, runLoad } from '../support/load.js';
 import { AccessLog } from '../support/nginx-log.js';
 import { startNginx } from '../support/nginx.js';
 import {
@@ -109,11 +109,21 @@ describe('chaos, CLUSTER mode', () => {
     });
     await sleep(1_000);
     process.kill(cluster.pid, 'SIGHUP');
-    await waitFor(() => cluster.output().includes('rolling restart complete'), {
-      timeoutMs: 30_000,
-      what: 'the rolling restart',
-    }).finally(() => sleep(1_000).then(() => load.stop()));
+    const restarted = waitFor(
+      () => cluster.output().includes('rolling restart complete'),
+      { timeoutMs: 30_000, what: 'the rolling restart' },
+    );
+    // Beside the keep-alive load, clients that connect anew for each request:
+    // every connection is handed to a worker, the retiring ones included.
+    const fresh = freshConnectionLoad({
+      port: cluster.port,
+      path: '/api/randoms?cant=1000',
+      loops: 2,
+      until: restarted.catch(() => undefined),
+    });
+    await restarted.finally(() => sleep(1_000).then(() => load.stop()));
     const result = await load;
+    const { sent: freshSent, failures: freshFailures } = await fresh;
 
     const output = cluster.output();
     const replaced = [
@@ -122,12 +132,14 @@ describe('chaos, CLUSTER mode', () => {
     recordFigures({
       item: 3,
       name: `Rolling restart: SIGHUP to a CLUSTER primary (${WORKERS} workers) under load, straight to the cluster (cant=20000, 8 connections, ${result.durationSec.toFixed(1)} s)`,
-      sent: result.sent,
-      failed: result.failed,
-      notes: `${replaced.length} worker(s) replaced one at a time; keep-alive connections moved off each draining worker by \`Connection: close\``,
+      sent: result.sent + freshSent,
+      failed: result.failed + freshFailures.length,
+      notes: `${replaced.length} worker(s) replaced one at a time; keep-alive connections moved off each draining worker by \`Connection: close\`; ${freshSent} of the requests each on a fresh connection`,
     });
 
     expect(result).toMatchObject({ failed: 0 });
+    expect(freshFailures).toEqual([]);
+    expect(freshSent).toBeGreaterThan(100);
     expect(result.sent).toBeGreaterThan(200);
     expect(replaced).toHaveLength(WORKERS);
     // Each new worker listened before its predecessor was asked to drain, and

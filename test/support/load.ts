@@ -1,4 +1,5 @@
 import autocannon, { type Client, type ResponseHead } from 'autocannon';
+import { get } from './http.js';
 
 interface LoadOptions {
   /** Always 127.0.0.1: the load never leaves the machine. Several ports share the connections out. */
@@ -189,4 +190,40 @@ export function runLoad(options: LoadOptions): RunningLoad {
     return result;
   });
   return Object.assign(done, { stop: () => instance.stop() });
+}
+
+/**
+ * `loops` clients that each send one request after another, every one on a
+ * fresh connection (what a connection-per-request client or a balancer without
+ * keep-alive does), until `until` settles. Each connection is handed out
+ * anew, so a process that exits with one on its way is seen here.
+ */
+export async function freshConnectionLoad({
+  port,
+  path,
+  loops,
+  until,
+}: {
+  port: number;
+  path: string;
+  loops: number;
+  until: Promise<unknown>;
+}): Promise<{ sent: number; failures: string[] }> {
+  let running = true;
+  void until.finally(() => (running = false));
+  let sent = 0;
+  const failures: string[] = [];
+  const loop = async (): Promise<void> => {
+    while (running) {
+      sent++;
+      try {
+        const res = await get(port, path, { timeoutMs: 10_000 });
+        if (res.status !== 200) failures.push(`HTTP ${res.status}`);
+      } catch (error) {
+        failures.push((error as Error).message);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: loops }, loop));
+  return { sent, failures };
 }
