@@ -1,8 +1,8 @@
 // `npm run bench`: our built server against the "usual solution" (bench/reference-server.js)
 // and the other baselines the blocks name, in rounds on this machine, then a markdown table.
-//   tsx bench/run.ts [--runs N] [--quick] [--out FILE]   (or BENCH_RUNS, BENCH_QUICK=1, BENCH_OUT)
+//   tsx bench/run.ts [--runs N] [--quick] [--only BLOCK,...] [--out FILE]   (or BENCH_RUNS, BENCH_QUICK=1, BENCH_OUT)
 // --runs: rounds (default 3), the columns in alternating order; --quick: one round, smaller
-// workloads; --out: also write the table into FILE between <!-- bench:start --> and
+// workloads; --only: these blocks (fork, cluster, nginx, admission, kernel, cost); --out: also write the table into FILE between <!-- bench:start --> and
 // <!-- bench:end -->. Exit code 1 only when a measurement itself failed, not for a missed target.
 import * as fs from 'node:fs';
 import os from 'node:os';
@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { ROOT, stopAll } from '../test/support/processes.js';
 import { waitFor } from '../test/support/wait.js';
 import {
+  type Block,
   BLOCKS,
   type Context,
   type Figures,
@@ -31,13 +32,19 @@ const log = (line: string): void =>
   );
 
 /** The options, or one line on stderr and exit 2. */
-function readOptions(): { quick: boolean; runs: number; out?: string } {
+function readOptions(): {
+  quick: boolean;
+  runs: number;
+  out?: string;
+  blocks: Block[];
+} {
   const { env } = process;
   try {
     const { values } = parseArgs({
       options: {
         runs: { type: 'string' },
         quick: { type: 'boolean' },
+        only: { type: 'string' },
         out: { type: 'string' },
       },
     });
@@ -45,10 +52,22 @@ function readOptions(): { quick: boolean; runs: number; out?: string } {
     const runs = values.runs ?? env.BENCH_RUNS ?? (quick ? '1' : '3');
     if (!/^[1-9]\d*$/.test(runs))
       throw new Error(`--runs must be an integer >= 1, got "${runs}"`);
-    return { quick, runs: Number(runs), out: values.out ?? env.BENCH_OUT };
+    const only = values.only?.split(',');
+    const unknown = only?.filter((id) => !BLOCKS.some((b) => b.id === id));
+    if (unknown?.length)
+      throw new Error(
+        `--only takes blocks among ${BLOCKS.map((b) => b.id).join(', ')}, got "${unknown.join(',')}"`,
+      );
+    const blocks = BLOCKS.filter((b) => !only || only.includes(b.id));
+    return {
+      quick,
+      runs: Number(runs),
+      out: values.out ?? env.BENCH_OUT,
+      blocks,
+    };
   } catch (error) {
     console.error(
-      `error: ${(error as Error).message} (usage: [--runs N] [--quick] [--out FILE])`,
+      `error: ${(error as Error).message} (usage: [--runs N] [--quick] [--only BLOCK,...] [--out FILE])`,
     );
     process.exit(2);
   }
@@ -97,6 +116,7 @@ function snapshotBuild(): Promise<string> {
 /** Every block, its columns in turn (ours first in even rounds); a failure is noted, not fatal. */
 async function round(
   index: number,
+  blocks: Block[],
   ctx: Omit<Context, 'side' | 'earlier' | 'log' | 'note'>,
 ): Promise<Map<string, Measured>> {
   const results = new Map<string, Measured>();
@@ -105,7 +125,7 @@ async function round(
     base: new Map<string, Figures>(),
   };
   const order: Side[] = index % 2 ? ['base', 'ours'] : ['ours', 'base'];
-  for (const block of BLOCKS) {
+  for (const block of blocks) {
     const measured: Measured = { notes: [] };
     for (const side of order) {
       const name = block.names[side === 'ours' ? 0 : 1];
@@ -137,7 +157,7 @@ async function round(
 }
 
 async function main(): Promise<void> {
-  const { quick, runs, out } = readOptions();
+  const { quick, runs, out, blocks } = readOptions();
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
     process.once(
       signal,
@@ -156,7 +176,9 @@ async function main(): Promise<void> {
   const rounds: Map<string, Measured>[] = [];
   for (let i = 0; i < runs; i++) {
     log(`round ${i + 1} of ${runs}, ${i % 2 ? 'baselines' : 'ours'} first`);
-    rounds.push(await round(i, { profile: profileOf(quick), ours, logs }));
+    rounds.push(
+      await round(i, blocks, { profile: profileOf(quick), ours, logs }),
+    );
   }
   const machine = machineBlock(
     quick,
@@ -164,7 +186,7 @@ async function main(): Promise<void> {
     (performance.now() - started) / 1000,
     loadBefore,
   );
-  const report = renderReport(BLOCKS, rounds, machine);
+  const report = renderReport(blocks, rounds, machine);
   process.stdout.write(`${report}\n`);
   if (out) writeBetweenMarkers(out, report);
   process.exitCode = rounds.some((r) => [...r.values()].some((b) => b.failed))

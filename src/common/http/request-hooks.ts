@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Logger } from '../logging/logger.js';
+import { jsonLineWriter, type Logger } from '../logging/logger.js';
 import type { MetricsService } from '../../metrics/metrics.service.js';
 
 /** The safe defaults for a JSON API with one server-rendered page that has inline styles only. */
@@ -52,8 +52,11 @@ export function hookRequests(
   server: Server,
   { servedBy, metrics, logger }: RequestHooksOptions,
 ): void {
-  const logging = logger?.isLevelEnabled('info') ? logger : undefined;
-  const observing = metrics !== undefined || logging !== undefined;
+  const writeLine = logger?.isLevelEnabled('info')
+    ? jsonLineWriter(logger)
+    : undefined;
+  const servedByJson = JSON.stringify(servedBy);
+  const observing = metrics !== undefined || writeLine !== undefined;
 
   function answered(this: ServerResponse): void {
     const req = this.req as IncomingMessage & {
@@ -66,22 +69,17 @@ export function hookRequests(
       ? this.statusCode
       : CLIENT_CLOSED_REQUEST;
     metrics?.observe(req.method ?? '', route, status, ms / 1000);
-    if (!logging) return;
-    const line = {
-      method: req.method,
-      route,
-      status,
-      durationMs: Math.round(ms * 100) / 100,
-      servedBy,
-      requestId: req.requestId,
-      // Only a balancer's header needs the trust check (Express's req.ip).
-      remoteAddress:
-        req.headers['x-forwarded-for'] === undefined
-          ? req.socket.remoteAddress
-          : req.ip,
-    };
-    if (status >= 500) logging.error(line, 'request failed');
-    else logging.info(line, 'request');
+    if (!writeLine) return;
+    // Only a balancer's header needs the trust check (Express's req.ip).
+    const address =
+      req.headers['x-forwarded-for'] === undefined
+        ? req.socket.remoteAddress
+        : req.ip;
+    writeLine(
+      status >= 500 ? 'error' : 'info',
+      `"method":${JSON.stringify(req.method ?? null)},"route":${JSON.stringify(route)},"status":${status},"durationMs":${Math.round(ms * 100) / 100},"servedBy":${servedByJson},"requestId":${JSON.stringify(req.requestId ?? null)},"remoteAddress":${JSON.stringify(address ?? null)}`,
+      status >= 500 ? 'request failed' : 'request',
+    );
   }
 
   server.prependListener(
