@@ -21,7 +21,7 @@ export interface Site {
 }
 
 /** Per client address, beyond its burst: 429 (loopback exempt). */
-export const RANDOMS_RATE_PER_S = 10;
+const RANDOMS_RATE_PER_S = 10;
 export const RANDOMS_BURST = 20;
 /** A connect that takes longer means an unreachable peer: try the next one. */
 export const CONNECT_TIMEOUT_MS = 500;
@@ -31,7 +31,7 @@ export const CONNECT_TIMEOUT_MS = 500;
  */
 export const READ_TIMEOUT_S = 10;
 /** Passive health checks: after this many failures within FAIL_TIMEOUT_S, a peer rests that long. */
-export const MAX_FAILS = 2;
+const MAX_FAILS = 2;
 export const FAIL_TIMEOUT_S = 2;
 
 /** Headers of every answer nginx writes itself, as the app writes them on its own. */

@@ -9,11 +9,11 @@ export const NODE_CLUSTER_PORT = 8081;
 /** Scenario 2: four single processes. */
 export const UPSTREAM_PORTS = [8082, 8083, 8084, 8085];
 /** The example hosts, as `npm run lab:up` makes them: a node cluster on 8081 in each. */
-export const EXAMPLE_HOSTS = ['10.213.0.11', '10.213.0.12', '10.213.0.13'];
+const EXAMPLE_HOSTS = ['10.213.0.11', '10.213.0.12', '10.213.0.13'];
 
 const local = (port: number): string => `127.0.0.1:${port}`;
 
-export const NODE_CLUSTER_SITE: Site = {
+const NODE_CLUSTER_SITE: Site = {
   name: 'randoms-to-node-cluster',
   listen: '80',
   randoms: [local(NODE_CLUSTER_PORT)],
@@ -33,7 +33,7 @@ export const NODE_CLUSTER_SITE: Site = {
   ],
 };
 
-export const UPSTREAM_SITE: Site = {
+const UPSTREAM_SITE: Site = {
   name: 'randoms-to-upstream',
   listen: '80',
   randoms: UPSTREAM_PORTS.map(local),
@@ -82,7 +82,7 @@ export function hostsSite({
   };
 }
 
-export const HOSTS_SITE: Site = hostsSite({
+const HOSTS_SITE: Site = hostsSite({
   randoms: EXAMPLE_HOSTS.map((host) => `${host}:${NODE_CLUSTER_PORT}`),
   rest: [`${EXAMPLE_HOSTS[0]}:${SINGLE_PORT}`],
 });

@@ -14,7 +14,7 @@ import { COUNT_KERNEL, RANDOMS_POOL } from './randoms.pool.js';
  * a thread and taking its result back costs about as much as drawing this many
  * here (measured: see README, "How /api/randoms stays fast").
  */
-export const INLINE_MAX_DRAWS = 20_000;
+const INLINE_MAX_DRAWS = 20_000;
 /** Below this many draws a job runs on one thread: handing out parts would cost more than it saves. */
 export const SPLIT_THRESHOLD = 2_000_000;
 
