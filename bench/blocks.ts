@@ -183,13 +183,12 @@ async function infoWhileBusy(ctx: Context, port: number): Promise<number> {
     connections: 10,
     durationSec: 4,
   });
-  const until =
-    (await Promise.race([big, load.then(() => undefined)])) ??
-    performance.now();
+  const answeredAt = await Promise.race([big, load.then(() => undefined)]);
+  const until = answeredAt ?? performance.now();
   load.stop();
   const { latenciesMs, answeredAtMs } = await load;
   ctx.note(
-    `${latenciesMs.length} answers, the big request ${until < performance.now() ? 'answered' : 'still running at 4 s'}`,
+    `${latenciesMs.length} answers, the big request ${answeredAt === undefined ? 'still running at 4 s' : 'answered'}`,
   );
   return quantile(
     latenciesMs.filter((_, i) => answeredAtMs[i] <= until),
@@ -247,10 +246,13 @@ const cluster: Block = {
     withServer(ctx, 'CLUSTER', async ({ pid, port }, startupMs) => {
       await warmUp(port, WORKERS);
       await sleep(1000);
+      // The primary's own: the tree less its workers, read at the same moment.
+      const tree = mib(pid);
       const workers = processes
         .childPids(pid)
         .sort((a, b) => a - b)
         .map(mib);
+      const primary = tree - workers.reduce((a, b) => a + b, 0);
       const infoRps = (await throughput(ctx, port, '/api/info')).rps;
       const path = `/api/randoms?cant=${ctx.profile.clusterCant}`;
       const batch = (): Promise<HttpResult[]> =>
@@ -271,7 +273,7 @@ const cluster: Block = {
       const scaling = infoRps / Number(ctx.earlier.get('fork')?.infoRps);
       return {
         startupMs,
-        primary: mib(pid) - workers.reduce((a, b) => a + b, 0),
+        primary,
         worker1: workers[0],
         worker2: workers[1],
         infoRps,
