@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { get, servedByOf, type HttpResult } from './support/http.js';
+import {
+  get,
+  metricSample,
+  servedByOf,
+  type HttpResult,
+} from './support/http.js';
 import { startNginx } from './support/nginx.js';
 import {
   NODE_CLUSTER_PORT,
@@ -7,6 +12,7 @@ import {
   UPSTREAM_PORTS,
 } from './support/ports.js';
 import { spawnServer, stopAll } from './support/processes.js';
+import { waitFor } from './support/wait.js';
 
 afterEach(stopAll);
 
@@ -87,6 +93,46 @@ describe('scenario 2: /api/randoms to the upstream of 8082-8085, the rest to 808
       expect(perPort.get(port)).toBeGreaterThanOrEqual(90);
       expect(perPort.get(port)).toBeLessThanOrEqual(110);
     }
+  });
+
+  it('a 503 from an instance whose queue is full is retried on another one: every client gets a 200', async () => {
+    const CANT = 2 ** 32 - 1;
+    const REJECTED = 'randoms_jobs_rejected_total';
+    await spawnServer(['--mode=FORK'], { port: SINGLE_PORT });
+    const [busyPort, ...otherPorts] = UPSTREAM_PORTS;
+    // Its queue holds 1 ms of work: busy, it refuses whatever needs the pool.
+    await spawnServer(['--mode=FORK'], {
+      port: busyPort,
+      env: { RANDOMS_MAX_CANT: String(CANT), RANDOMS_MAX_QUEUE_MS: '1' },
+    });
+    await Promise.all(
+      otherPorts.map((port) => spawnServer(['--mode=FORK'], { port })),
+    );
+    const nginx = await startNginx('randoms-to-upstream.conf');
+    const rejected = async (): Promise<number> =>
+      metricSample((await get(busyPort, '/metrics')).body, REJECTED) ?? NaN;
+
+    void get(busyPort, `/api/randoms?cant=${CANT}`, {
+      timeoutMs: 60_000,
+    }).catch(() => undefined);
+    await waitFor(
+      async () =>
+        (await get(busyPort, '/api/randoms?cant=100000')).status === 503,
+      { intervalMs: 20, what: 'the busy instance to refuse' },
+    );
+    const before = await rejected();
+    const results = await inBatches(
+      nginx.port,
+      '/api/randoms?cant=100000',
+      40,
+      4,
+    );
+    expect(results.map((res) => res.status)).toEqual(Array(40).fill(200));
+    // nginx did send it requests, which it refused, and nginx retried them.
+    expect((await rejected()) - before).toBeGreaterThanOrEqual(1);
+    expect(results.some((res) => servedByOf(res).port === busyPort)).toBe(
+      false,
+    );
   });
 
   it('hides the nginx version (server_tokens off)', async () => {

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { get, getJson, servedByOf } from './support/http.js';
+import { get, getJson, metricSample, servedByOf } from './support/http.js';
 import { runLoad } from './support/load.js';
 import { freePort } from './support/ports.js';
 import { cpuSeconds, processTree } from './support/proc-stats.js';
@@ -22,12 +22,6 @@ const PROMETHEUS =
   ['/usr/bin/prometheus', '/usr/sbin/prometheus'].find(
     (path) => spawnSync('test', ['-x', path]).status === 0,
   ) ?? 'prometheus';
-
-/** The value of one sample in Prometheus' text format, or undefined. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.split(' ')[1]);
-}
 
 const INFO_REQUESTS =
   'http_requests_total{method="GET",route="/api/info",status="200"}';
@@ -52,9 +46,9 @@ describe('metrics across a cluster', () => {
       expect(res.status).toBe(200);
       scrapedBy.add(servedByOf(res).pid);
       // The /metrics requests themselves land on /metrics, not /api/info.
-      expect(sample(res.body, INFO_REQUESTS)).toBeGreaterThanOrEqual(K);
-      expect(sample(res.body, 'cluster_workers')).toBe(2);
-      expect(sample(res.body, 'cluster_worker_restarts_total')).toBe(0);
+      expect(metricSample(res.body, INFO_REQUESTS)).toBeGreaterThanOrEqual(K);
+      expect(metricSample(res.body, 'cluster_workers')).toBe(2);
+      expect(metricSample(res.body, 'cluster_worker_restarts_total')).toBe(0);
     }
     expect(scrapedBy.size).toBe(2);
   });

@@ -85,3 +85,9 @@ export function sumCounts(body: string | Record<string, number>): number {
       : body;
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }
+
+/** The value of one sample in Prometheus' text format (`series` with its labels), or undefined. */
+export function metricSample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.split(' ')[1]);
+}
