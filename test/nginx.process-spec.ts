@@ -117,13 +117,13 @@ describe('scenario 2: /api/randoms to the upstream of 8082-8085, the rest to 808
     }).catch(() => undefined);
     await waitFor(
       async () =>
-        (await get(busyPort, '/api/randoms?cant=100000')).status === 503,
+        (await get(busyPort, '/api/randoms?cant=1000000')).status === 503,
       { intervalMs: 20, what: 'the busy instance to refuse' },
     );
     const before = await rejected();
     const results = await inBatches(
       nginx.port,
-      '/api/randoms?cant=100000',
+      '/api/randoms?cant=1000000',
       40,
       4,
     );

@@ -2,7 +2,8 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Piscina } from 'piscina';
 import { APP_CONFIG } from '../config/app.config.js';
 import type { AppOptions } from '../config/app-options.js';
-import { addCounts, countRandoms, freshSeed, RANDOM_MAX } from './count.js';
+import { addCounts, freshSeed, RANDOM_MAX } from './count.js';
+import { type Counter, wasmCounter } from './count-wasm.js';
 import type { CountResult, CountTask } from './count.worker.js';
 import { DrawQueue, type Refusal } from './draw-queue.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -10,11 +11,12 @@ import type { CountKernel } from './count-kernel.js';
 import { COUNT_KERNEL, RANDOMS_POOL } from './randoms.pool.js';
 
 /**
- * Up to this many draws a request is drawn on the event loop: handing a job to
- * a thread and taking its result back costs about as much as drawing this many
- * here (measured: see README, "How /api/randoms stays fast").
+ * Up to this many draws a request is drawn on the event loop, by the same
+ * kernel: handing a job to a thread and taking its result back costs about as
+ * much as drawing this many here, ~50 µs (measured: see README, "How
+ * /api/randoms stays fast"), which is as long as it holds the event loop.
  */
-const INLINE_MAX_DRAWS = 20_000;
+const INLINE_MAX_DRAWS = 100_000;
 /** Below this many draws a job runs on one thread: handing out parts would cost more than it saves. */
 export const SPLIT_THRESHOLD = 2_000_000;
 
@@ -37,6 +39,8 @@ export function retryAfterSeconds({ retryAfterMs }: Refusal): number {
 @Injectable()
 export class RandomsService implements OnApplicationShutdown {
   private readonly queue: DrawQueue;
+  /** The kernel on the event loop, for requests too small for the pool. */
+  private readonly countInline: Counter;
 
   constructor(
     @Inject(RANDOMS_POOL) private readonly pool: Piscina,
@@ -50,6 +54,7 @@ export class RandomsService implements OnApplicationShutdown {
       threads: config.poolThreads,
       drawsPerMs: kernel.drawsPerMs,
     });
+    this.countInline = wasmCounter(kernel.module);
     metrics.trackJobsInFlight(() => this.queue.heldRequests);
   }
 
@@ -62,7 +67,7 @@ export class RandomsService implements OnApplicationShutdown {
   async count(n: number, signal: AbortSignal): Promise<Uint32Array> {
     if (n <= INLINE_MAX_DRAWS) {
       this.metrics.drawsTotal.inc(n);
-      return countRandoms(n);
+      return this.countInline(n, freshSeed());
     }
     const refusal = this.queue.admit(n);
     if (refusal) {
