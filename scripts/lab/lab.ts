@@ -345,13 +345,24 @@ export class Lab {
       });
   }
 
+  /** The port the running config listens on (lab:up's NGINX_PORT), not this shell's. */
+  private nginxListen(): string {
+    const config = existsSync(this.config)
+      ? readFileSync(this.config, 'utf8')
+      : '';
+    return (
+      /^\s*listen\s+(\S+?)[\s;]/m.exec(config)?.[1] ??
+      String(this.options.nginxPort)
+    );
+  }
+
   /** What runs where, and where nginx sent the last requests. */
   async status(): Promise<string> {
     const lines: string[] = [];
     const hosts = this.hosts();
     if (hosts.length === 0) return 'no lab is up (npm run lab:up)';
     lines.push(
-      `bridge ${this.bridge} ${this.gateway}/24; nginx ${this.nginxPid() ? `pid ${this.nginxPid()}` : 'not running'} on port ${this.options.nginxPort} (${this.config})`,
+      `bridge ${this.bridge} ${this.gateway}/24; nginx ${this.nginxPid() ? `pid ${this.nginxPid()}` : 'not running'} on port ${this.nginxListen()} (${this.config})`,
     );
     for (const k of hosts) {
       const link = ipOrEmpty(
