@@ -14,7 +14,6 @@ async function bootstrap(): Promise<void> {
       level: options.logLevel,
       format: options.logFormat,
       base: { role: 'primary' },
-      batched: false,
     });
     runPrimary({
       count: options.workers,

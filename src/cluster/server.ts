@@ -31,7 +31,6 @@ export async function runServer(options: AppOptions): Promise<void> {
     level: options.logLevel,
     format: options.logFormat,
     base: { role: describeRole() },
-    batched: true,
   });
   // No route takes a request body: none is parsed (nor its parsers loaded).
   const app = await NestFactory.create<NestExpressApplication>(

@@ -21,7 +21,6 @@ export async function createTestApp(
     level: options.logLevel,
     format: 'json',
     base: {},
-    batched: false,
   });
   const moduleRef = await Test.createTestingModule({
     imports: [AppModule.forRoot(options, logger)],
