@@ -11,7 +11,11 @@ import {
   SINGLE_PORT,
   UPSTREAM_PORTS,
 } from './support/ports.js';
-import { spawnServer, stopAll } from './support/processes.js';
+import {
+  allWorkersListening,
+  spawnServer,
+  stopAll,
+} from './support/processes.js';
 import { waitFor } from './support/wait.js';
 
 afterEach(stopAll);
@@ -36,7 +40,10 @@ async function inBatches(
 describe('scenario 1: /api/randoms to the node cluster on 8081, the rest to 8080', () => {
   it('routes /info to the single server and /api/randoms to several 8081 workers', async () => {
     const single = await spawnServer(['--mode=FORK'], { port: SINGLE_PORT });
-    await spawnServer(['--mode=CLUSTER'], { port: NODE_CLUSTER_PORT });
+    // Every worker listening, or the first one up may take all the connections.
+    await allWorkersListening(
+      await spawnServer(['--mode=CLUSTER'], { port: NODE_CLUSTER_PORT }),
+    );
     const nginx = await startNginx('randoms-to-node-cluster.conf');
 
     for (const path of ['/info', '/api/info', '/health']) {

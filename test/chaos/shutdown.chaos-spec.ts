@@ -3,6 +3,7 @@ import { recordFigures } from '../support/report.js';
 import { get, sumCounts } from '../support/http.js';
 import { cpuSeconds, processTree } from '../support/proc-stats.js';
 import {
+  allWorkersListening,
   isAlive,
   spawnServer,
   stopAll,
@@ -20,10 +21,7 @@ describe('chaos, graceful shutdown', () => {
     async (mode) => {
       const server = await spawnServer([`--mode=${mode}`, '--workers=2']);
       // Every worker done starting, so that the CPU counted below is the request's.
-      if (mode === 'CLUSTER')
-        await waitFor(() => server.output().includes('worker(s) listening'), {
-          what: 'every worker to listen',
-        });
+      if (mode === 'CLUSTER') await allWorkersListening(server);
       const tree = processTree(server.pid);
       const booted = cpuSeconds(tree);
       let answeredAt = Infinity;

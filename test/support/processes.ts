@@ -218,6 +218,17 @@ export function workersOf(
   );
 }
 
+/** Resolves once a CLUSTER primary has said that every first worker listens. */
+export async function allWorkersListening(
+  server: { output(): string },
+  timeoutMs = 20_000,
+): Promise<void> {
+  await waitFor(() => server.output().includes('worker(s) listening'), {
+    timeoutMs,
+    what: 'every worker to listen',
+  });
+}
+
 /** True while `pid` is in the process table and not a zombie waiting to be reaped. */
 export function isAlive(pid: number): boolean {
   try {
