@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { getJson, servedByOf } from './support/http.js';
 import { childPids, spawnServer, stopAll } from './support/processes.js';
+import { waitFor, withTimeout } from './support/wait.js';
 
 /** The local addresses with a socket listening on `port`, from the kernel's tables. */
 function listeningAddresses(port: number): string[] {
@@ -67,4 +70,40 @@ describe('FORK mode, as a real process', () => {
   });
 
   // SIGTERM with a request in flight, FORK and CLUSTER: test/chaos/shutdown.chaos-spec.ts.
+
+  it('draining, a connection accepted just before it stops listening still gets its answer', async () => {
+    const server = await spawnServer([]);
+    const socket = connect(server.port, '127.0.0.1');
+    await once(socket, 'connect');
+    let reply = '';
+    socket.on('data', (chunk: Buffer) => (reply += chunk.toString()));
+    const ended = new Promise<string>((resolve) => {
+      socket.on('error', (error) => resolve(error.message));
+      socket.on('close', () => resolve('closed'));
+    });
+    process.kill(server.pid, 'SIGTERM');
+    // Once it stops listening a new connection is refused; the one held open,
+    // accepted before, has not sent its request yet (Node 26's http close()
+    // closes such a connection).
+    await waitFor(() => refusesConnections(server.port), {
+      intervalMs: 5,
+      what: 'the server to stop listening',
+    });
+    socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    expect(await withTimeout(ended, 5_000, 'the answer')).toBe('closed');
+    expect(reply).toMatch(/^HTTP\/1\.1 200 /);
+    expect(reply).toMatch(/^connection: close\r$/im);
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+  });
 });
+
+function refusesConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(port, '127.0.0.1');
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(false);
+    });
+    probe.once('error', () => resolve(true));
+  });
+}

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import net from 'node:net';
 import type { Server, ServerResponse } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -16,6 +17,8 @@ const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
  * close` (and 503 on /readyz, for probes), before it stops listening.
  */
 const KEEP_ALIVE_SETTLE_MS = 500;
+/** How long it then gives the connections it accepted last to send their request. */
+const ACCEPTED_SETTLE_MS = 250;
 /**
  * How long a cluster worker stays after it stopped listening and drained: a
  * connection its primary handed it meanwhile is still on its way over IPC,
@@ -94,18 +97,24 @@ function drainOnSignals(
     // finds idle: closing one the moment its last answer went out loses the
     // request the client is already sending on it.
     closeKeepAlive();
-    setTimeout(
-      () => {
-        app.close().then(
-          () => exitAfterHandoffs(0),
-          (error: Error) => {
-            logger.error(`shutdown failed: ${error.message}`);
-            exitAfterHandoffs(1);
-          },
-        );
-      },
-      Math.min(KEEP_ALIVE_SETTLE_MS, graceMs),
-    );
+    const close = (): void => {
+      app.close().then(
+        () => exitAfterHandoffs(0),
+        (error: Error) => {
+          logger.error(`shutdown failed: ${error.message}`);
+          exitAfterHandoffs(1);
+        },
+      );
+    };
+    // Then stop accepting, without http's close(): since Node 26 that also
+    // closes a connection just accepted whose request has not been read yet
+    // (a PM2 reload lost a request so). Those requests get time to arrive
+    // before app.close() closes what is idle.
+    const stopAccepting = (): void => {
+      net.Server.prototype.close.call(app.getHttpServer());
+      setTimeout(close, ACCEPTED_SETTLE_MS);
+    };
+    setTimeout(stopAccepting, Math.min(KEEP_ALIVE_SETTLE_MS, graceMs));
   };
   for (const signal of SHUTDOWN_SIGNALS) process.on(signal, drain);
 }
