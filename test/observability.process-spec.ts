@@ -8,6 +8,7 @@ import { runLoad } from './support/load.js';
 import { freePort } from './support/ports.js';
 import { cpuSeconds, processTree } from './support/proc-stats.js';
 import {
+  allWorkersListening,
   childPids,
   logLines,
   onStopAll,
@@ -239,6 +240,7 @@ describe('readiness and the cluster on /info', () => {
 
   it('in CLUSTER, /api/info and /info show every worker and the primary, gathered through it', async () => {
     const server = await spawnServer(['--mode=CLUSTER', '--workers=2']);
+    await allWorkersListening(server);
     const workers = await workersOf(server.pid, 2);
     for (let i = 0; i < 10; i++) await get(server.port, '/health');
     const { json } = await getJson<{

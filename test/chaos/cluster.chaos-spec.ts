@@ -11,6 +11,7 @@ import {
   waitForFreePorts,
 } from '../support/ports.js';
 import {
+  allWorkersListening,
   childPids,
   isAlive,
   type LogLine,
@@ -36,6 +37,8 @@ describe('chaos, CLUSTER mode', () => {
       ['--mode=CLUSTER', `--workers=${WORKERS}`],
       { port: NODE_CLUSTER_PORT },
     );
+    // Both listening, or the first one up may take every connection of the load.
+    await allWorkersListening(cluster);
     const [victim, survivor] = await workersOf(cluster.pid, WORKERS);
     const nginx = await startNginx('randoms-to-node-cluster.conf');
     const log = AccessLog.of(nginx.config);
