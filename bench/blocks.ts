@@ -1,197 +1,159 @@
-// What the bench measures: blocks, each taking its two columns' figures in turn on processes
-// started fresh, and the rows of the table each reads from them.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// What the bench measures: blocks, each taking its two columns' figures in turn
+// on processes started fresh (run.ts stops them), and the table rows they fill.
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  get,
-  type HttpResult,
-  servedByOf,
-  sumCounts,
-} from '../test/support/http.js';
+import { compileCountKernel } from '../src/randoms/count-kernel.js';
+import { wasmCounter } from '../src/randoms/count-wasm.js';
+import { get, type HttpResult } from '../test/support/http.js';
+import { servedByOf, sumCounts } from '../test/support/http.js';
 import { runLoad, type LoadResult } from '../test/support/load.js';
 import { startNginx } from '../test/support/nginx.js';
 import * as ports from '../test/support/ports.js';
-import {
-  cpuSeconds,
-  processTree,
-  rssBytes,
-  watchMax,
-} from '../test/support/proc-stats.js';
+import { cpuSeconds, processTree } from '../test/support/proc-stats.js';
+import { rssBytes, watchMax } from '../test/support/proc-stats.js';
 import * as processes from '../test/support/processes.js';
 import { sleep } from '../test/support/wait.js';
 
 export type Side = 'ours' | 'base';
+export type Figures = Record<string, number | undefined>;
+
 /** Each workload as [full, quick]: the quick profile is a smoke run. */
 const WORKLOADS = {
-  cant: [100_000_000, 10_000_000],
+  cant: [1e8, 1e7],
   repeats: [5, 1],
-  clusterCant: [20_000_000, 2_000_000],
-  busyCant: 500_000_000,
+  clusterCant: [2e7, 2e6],
+  busyCant: [5e8, 5e8],
   loadS: [5, 1],
   smallS: [10, 2],
   floodWindowS: [15, 4],
 };
-export type Profile = { [K in keyof typeof WORKLOADS]: number };
+export type Profile = Record<keyof typeof WORKLOADS, number>;
 export const profileOf = (quick: boolean): Profile =>
   Object.fromEntries(
-    Object.entries(WORKLOADS).map(([k, v]) => [k, [v].flat()[+quick] ?? v]),
+    Object.entries(WORKLOADS).map(([k, v]) => [k, v[+quick]]),
   ) as Profile;
 
 export interface Context {
   profile: Profile;
   side: Side;
-  /** dist/main.js of the build copied aside for this run. */
-  ours: string;
-  /** Where the servers write their logs, as to a file in production. */
+  /** The column's server: our build (dist/ copied aside for the run) or the reference. */
+  main: string;
+  /** The file the servers log to, as in production. */
   logs: number;
-  /** This column's figures of the blocks measured earlier this round. */
-  earlier: Map<string, Figures>;
   log(line: string): void;
   note(line: string): void;
 }
-export type Figures = Record<string, number | undefined>;
 
 export interface Row {
   id: string;
-  label: string;
   unit: 'ms' | 'rps' | 'MiB' | '×' | 'ns' | '';
-  value: (f: Figures) => number | undefined;
-  /** The ratio the row judges, base ÷ ours for times; ours ÷ base otherwise. */
+  /** From the block's figures, or any block's of the same column and round. */
+  value: (f: Figures, column: Record<string, Figures>) => number | undefined;
+  /** The ratio judged: base ÷ ours for times, ours ÷ base otherwise. */
   ratio?: 'base/ours';
   /** On the ratio (`≥ 5×`) or on ours (`< 20`); none: the row reports. */
   target?: string;
+  label: string;
 }
 
 export interface Block {
   id: string;
-  /** The columns' names; the baseline is the reference server unless said. */
+  /** The columns' names; the baseline runs bench/reference-server.js unless `baseline` says. */
   names: [string, string];
   baseline?: string;
   measure(ctx: Context): Promise<Figures | undefined>;
   rows: Row[];
 }
 
-const REFERENCE = join(processes.ROOT, 'bench', 'reference-server.js');
-const MiB = 2 ** 20;
-const mib = (pid: number): number => rssBytes(processTree(pid)) / MiB;
+const mib = (pid: number): number => rssBytes(processTree(pid)) / 2 ** 20;
 const median = (values: number[]): number => quantile(values, 0.5);
 
 export function quantile(values: number[], q: number): number {
   const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
   const at = (sorted.length - 1) * q;
-  return (
-    sorted[Math.floor(at)] +
-    (sorted[Math.ceil(at)] - sorted[Math.floor(at)]) * (at % 1)
-  );
+  const [low, high] = [sorted[Math.floor(at)], sorted[Math.ceil(at)]];
+  return low + (high - low) * (at % 1);
 }
 
-/** The server of this column, timed from spawn to the first /health answer; stopped after `use`. */
-async function withServer<T>(
+/** The column's server in `mode`, timed from spawn to its first /health answer. */
+const serverOf = (
   ctx: Context,
-  mode: string,
-  use: (server: processes.ServerProcess, startupMs: number) => Promise<T>,
-  { env, port }: { env?: NodeJS.ProcessEnv; port?: number } = {},
-): Promise<T> {
-  const main = ctx.side === 'ours' ? ctx.ours : REFERENCE;
-  const server = await processes.spawnServer(['--mode', mode], {
-    outputTo: ctx.logs,
-    main,
+  mode = 'FORK',
+  { env = {}, port }: { env?: NodeJS.ProcessEnv; port?: number } = {},
+): Promise<processes.ServerProcess> =>
+  processes.spawnServer(['--mode', mode], {
+    main: ctx.main,
     env,
     port,
+    outputTo: ctx.logs,
     intervalMs: 20,
     timeoutMs: 30_000,
   });
-  try {
-    return await use(server, server.startupMs);
-  } finally {
-    await server.stop();
-  }
-}
 
 /** A 200 on a fresh connection, with `cant` draws when given. */
 async function answer(
   port: number,
   path: string,
-  cant?: number,
-): Promise<HttpResult> {
+  cant = 0,
+): Promise<{ ms: number; pid: number }> {
   const res = await get(port, path, { timeoutMs: 300_000 });
   if (res.status !== 200 || (cant && sumCounts(res.body) !== cant))
-    throw new Error(
-      `GET ${path} answered ${res.status}: ${res.body.slice(0, 200)}`,
-    );
-  return res;
+    throw new Error(`GET ${path}: ${res.status} ${res.body.slice(0, 200)}`);
+  return { ms: res.ms, pid: servedByOf(res).pid };
 }
+const timed = async (run: () => Promise<unknown>): Promise<number> => {
+  const started = performance.now();
+  await run();
+  return performance.now() - started;
+};
+const randoms = async (port: number, cant: number): Promise<number> =>
+  (await answer(port, `/api/randoms?cant=${cant}`, cant)).ms;
 
 /** Ten requests or more, until every serving process has answered. */
 async function warmUp(port: number, processCount = 1): Promise<void> {
-  const seen = new Set<unknown>();
+  const seen = new Set<number>();
   for (let i = 0; i < 10 || seen.size < processCount; i++)
-    seen.add(
-      (await answer(port, i % 3 ? '/api/info' : '/health')).headers[
-        'x-served-by'
-      ],
-    );
+    seen.add((await answer(port, i % 3 ? '/api/info' : '/health')).pid);
 }
 
-/** Requests/s of `path` with 10 keep-alive connections after a second's warm-up; failures noted. */
-async function throughput(
+type LoadOptions = Omit<Parameters<typeof runLoad>[0], 'port' | 'path'>;
+
+/** autocannon (test/support/load.ts) with its failures noted; `rps`: answers/s. */
+async function load(
   ctx: Context,
   port: number | number[],
   path: string,
-  durationSec = ctx.profile.loadS,
-  connections = 10,
+  { warm = false, ...options }: LoadOptions & { warm?: boolean } = {},
 ): Promise<LoadResult & { rps: number }> {
-  await runLoad({ port, path, connections, durationSec: 1 });
-  return check(
-    ctx,
-    path,
-    await runLoad({ port, path, connections, durationSec }),
-  );
-}
-
-function check(
-  ctx: Context,
-  what: string,
-  load: LoadResult,
-): LoadResult & { rps: number } {
-  const failed = Object.entries({
-    ...load.refused,
-    errors: load.errors,
-    timeouts: load.timeouts,
-    lost: load.lost,
-  })
+  if (warm) await runLoad({ port, path, ...options, durationSec: 1 });
+  const all = { port, path, durationSec: ctx.profile.loadS, ...options };
+  const result = await runLoad({ connections: 10, ...all });
+  const { refused, errors, timeouts, lost } = result;
+  const failed = Object.entries({ ...refused, errors, timeouts, lost })
     .filter(([, n]) => n > 0)
-    .map(([k, n]) => `${n} × ${k}`);
-  if (failed.length) ctx.note(`${what}: failed: ${failed.join(', ')}`);
-  return { ...load, rps: load.accepted / load.durationSec };
+    .map(([kind, n]) => `${n} × ${kind}`);
+  if (failed.length) ctx.note(`${path}: failed: ${failed.join(', ')}`);
+  return { ...result, rps: result.accepted / result.durationSec };
 }
 
-/** p99 of /api/info while one cant=busyCant request is computed, until it answers (or 4 s). */
+/** p99 of /api/info while a cant=busyCant request is computed (at most 4 s). */
 async function infoWhileBusy(ctx: Context, port: number): Promise<number> {
-  const big = get(port, `/api/randoms?cant=${ctx.profile.busyCant}`, {
-    timeoutMs: 300_000,
-  }).then(
+  const busy = `/api/randoms?cant=${ctx.profile.busyCant}`;
+  const big = get(port, busy, { timeoutMs: 300_000 }).then(
     () => performance.now(),
     () => undefined,
   );
   await sleep(100);
-  const load = runLoad({
-    port,
-    path: '/api/info',
-    connections: 10,
-    durationSec: 4,
-  });
-  const answeredAt = await Promise.race([big, load.then(() => undefined)]);
-  const until = answeredAt ?? performance.now();
-  load.stop();
-  const { latenciesMs, answeredAtMs } = await load;
-  ctx.note(
-    `${latenciesMs.length} answers, the big request ${answeredAt === undefined ? 'still running at 4 s' : 'answered'}`,
-  );
+  const info = runLoad({ port, path: '/api/info', durationSec: 4 });
+  const answeredAt = await Promise.race([big, info.then(() => undefined)]);
+  info.stop();
+  const { latenciesMs: ms, answeredAtMs: at } = await info;
+  const said = answeredAt ? 'answered' : 'still running at 4 s';
+  ctx.note(`${ms.length} answers, the big request ${said}`);
   return quantile(
-    latenciesMs.filter((_, i) => answeredAtMs[i] <= until),
+    ms.filter((_, i) => at[i] <= (answeredAt ?? Infinity)),
     0.99,
   );
 }
@@ -199,37 +161,27 @@ async function infoWhileBusy(ctx: Context, port: number): Promise<number> {
 const fork: Block = {
   id: 'fork',
   names: ['ours', 'ref'],
-  measure: (ctx) =>
-    withServer(ctx, 'FORK', async ({ pid, port }, startupMs) => {
-      const { cant, repeats } = ctx.profile;
-      await warmUp(port);
-      await sleep(1000);
-      const rssIdle = mib(pid);
-      ctx.log(`cant=${cant}: the first request, then ${repeats} more`);
-      const coldMs = (await answer(port, `/api/randoms?cant=${cant}`, cant)).ms;
-      const times: number[] = [];
-      for (let i = 0; i < repeats; i++)
-        times.push((await answer(port, `/api/randoms?cant=${cant}`, cant)).ms);
-      await sleep(1000);
-      const rssComputed = mib(pid);
-      const infoRps = (await throughput(ctx, port, '/api/info')).rps;
-      const busyP99 = await infoWhileBusy(ctx, port);
-      const warmMs = median(times);
-      return {
-        startupMs,
-        rssIdle,
-        coldMs,
-        warmMs,
-        cold: coldMs / warmMs,
-        rssComputed,
-        infoRps,
-        busyP99,
-      };
-    }),
+  async measure(ctx) {
+    const { pid, port, startupMs } = await serverOf(ctx);
+    const { cant, repeats } = ctx.profile;
+    const f: Figures = { startupMs };
+    await warmUp(port);
+    await sleep(1000);
+    f.rssIdle = mib(pid);
+    f.coldMs = await randoms(port, cant);
+    const times: number[] = [];
+    for (let i = 0; i < repeats; i++) times.push(await randoms(port, cant));
+    f.warmMs = median(times);
+    await sleep(1000);
+    f.rssComputed = mib(pid);
+    f.infoRps = (await load(ctx, port, '/api/info', { warm: true })).rps;
+    f.busyP99 = await infoWhileBusy(ctx, port);
+    return f;
+  },
   // prettier-ignore
   rows: [
     { id: 'fork-randoms', unit: 'ms', value: (f) => f.warmMs, ratio: 'base/ours', target: '≥ 5×', label: '`/api/randoms?cant=100000000`, FORK, wall time per request (after the first)' },
-    { id: 'fork-cold', unit: '×', value: (f) => f.cold, target: '≤ 1.5', label: 'the first `cant=100000000` after start ÷ the next ones, FORK' },
+    { id: 'fork-cold', unit: '×', value: (f) => Number(f.coldMs) / Number(f.warmMs), target: '≤ 1.5', label: 'the first `cant=100000000` after start ÷ the next ones, FORK' },
     { id: 'fork-info-p99', unit: 'ms', value: (f) => f.busyP99, target: '< 20', label: '`/api/info` p99 while `cant=500000000` is computed, FORK' },
     { id: 'fork-info-rps', unit: 'rps', value: (f) => f.infoRps, target: '≥ 0.9×', label: '`/api/info` requests/s, FORK' },
     { id: 'fork-rss-idle', unit: 'MiB', value: (f) => f.rssIdle, target: '< 100', label: 'idle RSS, FORK server (its compute threads included)' },
@@ -238,54 +190,40 @@ const fork: Block = {
   ],
 };
 
-const WORKERS = 2;
 const cluster: Block = {
   id: 'cluster',
   names: ['ours', 'ref'],
-  measure: (ctx) =>
-    withServer(ctx, 'CLUSTER', async ({ pid, port }, startupMs) => {
-      await warmUp(port, WORKERS);
-      await sleep(1000);
-      // The primary's own: the tree less its workers, read at the same moment.
-      const tree = mib(pid);
-      const workers = processes
-        .childPids(pid)
-        .sort((a, b) => a - b)
-        .map(mib);
-      const primary = tree - workers.reduce((a, b) => a + b, 0);
-      const infoRps = (await throughput(ctx, port, '/api/info')).rps;
-      const path = `/api/randoms?cant=${ctx.profile.clusterCant}`;
-      const batch = (): Promise<HttpResult[]> =>
-        Promise.all(
-          Array.from({ length: 8 }, () =>
-            answer(port, path, ctx.profile.clusterCant),
-          ),
-        );
-      await batch();
-      const times: number[] = [];
-      const by = new Set<number>();
-      for (let i = 0; i < ctx.profile.repeats; i++) {
-        const started = performance.now();
-        for (const res of await batch()) by.add(servedByOf(res).pid);
-        times.push(performance.now() - started);
-      }
-      ctx.note(`the batches were served by ${by.size} workers`);
-      const scaling = infoRps / Number(ctx.earlier.get('fork')?.infoRps);
-      return {
-        startupMs,
-        primary,
-        worker1: workers[0],
-        worker2: workers[1],
-        infoRps,
-        scaling,
-        batchMs: median(times),
-      };
-    }),
+  async measure(ctx) {
+    const { pid, port, startupMs } = await serverOf(ctx, 'CLUSTER');
+    const { clusterCant: cant, repeats } = ctx.profile;
+    await warmUp(port, 2);
+    await sleep(1000);
+    // The primary's own: the tree less its workers, read at the same moment.
+    const tree = mib(pid);
+    const workers = processes.childPids(pid).sort((a, b) => a - b);
+    const [worker1, worker2] = workers.map(mib);
+    const f: Figures = { startupMs, worker1, worker2 };
+    f.primary = tree - worker1 - worker2;
+    f.infoRps = (await load(ctx, port, '/api/info', { warm: true })).rps;
+    const by = new Set<number>();
+    const batch = (): Promise<void[]> =>
+      Promise.all(
+        Array.from({ length: 8 }, async () => {
+          by.add((await answer(port, `/api/randoms?cant=${cant}`, cant)).pid);
+        }),
+      );
+    await batch();
+    const times: number[] = [];
+    for (let i = 0; i < repeats; i++) times.push(await timed(batch));
+    f.batchMs = median(times);
+    ctx.note(`the batches were served by ${by.size} workers`);
+    return f;
+  },
   // prettier-ignore
   rows: [
     { id: 'cluster-randoms', unit: 'ms', value: (f) => f.batchMs, ratio: 'base/ours', target: '≥ 3×', label: '8 concurrent `cant=20000000`, CLUSTER, wall time of the batch' },
     { id: 'cluster-info-rps', unit: 'rps', value: (f) => f.infoRps, target: '≥ 0.9×', label: '`/api/info` requests/s, CLUSTER' },
-    { id: 'cluster-info-scaling', unit: '×', value: (f) => f.scaling, label: '`/api/info` scaling, CLUSTER ÷ FORK requests/s' },
+    { id: 'cluster-info-scaling', unit: '×', value: (f, c) => Number(f.infoRps) / Number(c.fork?.infoRps), label: '`/api/info` scaling, CLUSTER ÷ FORK requests/s' },
     { id: 'cluster-rss-primary', unit: 'MiB', value: (f) => f.primary, label: 'idle RSS, CLUSTER primary' },
     { id: 'cluster-rss-worker-1', unit: 'MiB', value: (f) => f.worker1, label: 'idle RSS, CLUSTER worker 1' },
     { id: 'cluster-rss-worker-2', unit: 'MiB', value: (f) => f.worker2, label: 'idle RSS, CLUSTER worker 2' },
@@ -297,40 +235,25 @@ const nginx: Block = {
   id: 'nginx',
   names: ['nginx', 'direct'],
   baseline: 'the same four servers of ours, reached directly',
-  measure: async (ctx) => {
+  async measure(ctx) {
     const fixed = [ports.SINGLE_PORT, ...ports.UPSTREAM_PORTS];
     await ports.waitForFreePorts(fixed, 90_000);
-    const servers = [];
-    for (const port of fixed)
-      servers.push(
-        await processes.spawnServer(['--mode=FORK'], {
-          main: ctx.ours,
-          port,
-          outputTo: ctx.logs,
-        }),
-      );
-    const proxy =
+    for (const port of fixed) await serverOf(ctx, 'FORK', { port });
+    const port =
       ctx.side === 'ours'
-        ? await startNginx('randoms-to-upstream.conf')
-        : undefined;
-    const port = proxy?.port ?? ports.UPSTREAM_PORTS;
+        ? (await startNginx('randoms-to-upstream.conf')).port
+        : ports.UPSTREAM_PORTS;
     const path = '/api/randoms?cant=1000';
-    const flat = await throughput(ctx, port, path, ctx.profile.loadS, 8);
-    const paced = check(
-      ctx,
-      'paced',
-      await runLoad({
-        port,
-        path,
-        connections: 4,
-        overallRate: 200,
-        durationSec: ctx.profile.loadS,
-      }),
-    );
-    ctx.note(
-      `p50 at 200 req/s ${quantile(paced.latenciesMs, 0.5).toFixed(2)} ms, p99 flat out ${quantile(flat.latenciesMs, 0.99).toFixed(1)} ms`,
-    );
-    await processes.stopAll();
+    const flat = await load(ctx, port, path, { connections: 8, warm: true });
+    const paced = await load(ctx, port, path, {
+      connections: 4,
+      overallRate: 200,
+    });
+    const [p50, p99] = [
+      quantile(paced.latenciesMs, 0.5).toFixed(2),
+      quantile(flat.latenciesMs, 0.99).toFixed(1),
+    ];
+    ctx.note(`p50 at 200 req/s ${p50} ms, p99 flat out ${p99} ms`);
     return { rps: flat.rps, p99: quantile(paced.latenciesMs, 0.99) };
   },
   // prettier-ignore
@@ -343,133 +266,86 @@ const nginx: Block = {
 /** 40 requests of cant=1e9 at once, far more than RANDOMS_MAX_QUEUE_MS holds. */
 async function flood(
   ctx: Context,
-  port: number,
-  pid: number,
-): Promise<Figures> {
+  { port, pid }: processes.ServerProcess,
+  f: Figures,
+): Promise<void> {
+  const huge = (): Promise<HttpResult> =>
+    get(port, '/api/randoms?cant=1000000000', { timeoutMs: 120_000 });
+  const [info, statuses] = [[] as number[], [] as number[]];
+  const refusals: [at: number, retryAfterS: number][] = [];
   const memory = watchMax(() => mib(pid));
-  const info: number[] = [];
   let flooding = true;
   const probe = (async () => {
-    while (flooding) {
-      // No answer within 30 s (the reference, under its flood) counts as 30 s.
+    // No answer in 30 s (the reference, under its flood) counts as 30 s.
+    const timeout = { timeoutMs: 30_000 };
+    for (; flooding; await sleep(50))
       info.push(
-        await get(port, '/api/info', { timeoutMs: 30_000 }).then(
-          (res) => res.ms,
-          () => 30_000,
-        ),
+        await timed(() => get(port, '/api/info', timeout).catch(() => 0)),
       );
-      await sleep(50);
-    }
   })();
-  const refusals: { at: number; retryAfterS: number }[] = [];
+  const sent = Array.from({ length: 40 }, async () => {
+    const res = await huge().catch(() => undefined);
+    const retryAfterS = Number(res?.headers['retry-after']);
+    if (res?.status === 503) refusals.push([performance.now(), retryAfterS]);
+    statuses.push(res?.status ?? 0);
+  });
   const window = sleep(ctx.profile.floodWindowS * 1000);
-  const answers = Array.from({ length: 40 }, () =>
-    get(port, '/api/randoms?cant=1000000000', { timeoutMs: 120_000 }).then(
-      (res) => {
-        if (res.status === 503)
-          refusals.push({
-            at: performance.now(),
-            retryAfterS: Number(res.headers['retry-after']),
-          });
-        return res.status;
-      },
-      () => 0,
-    ),
-  );
-  const statuses = await Promise.race([
-    Promise.all(answers),
-    window.then(() => undefined),
+  const finished = await Promise.race([
+    Promise.all(sent),
+    window.then(() => 0),
   ]);
-  const [rss, errors] = [memory.stop(), await realWaits(port, refusals)];
-  flooding = false;
-  await probe;
-  const counted = statuses?.reduce<Record<number, number>>(
-    (all, s) => ({ ...all, [s]: (all[s] ?? 0) + 1 }),
-    {},
-  );
-  ctx.note(
-    `answers ${counted ? JSON.stringify(counted) : `unfinished at ${ctx.profile.floodWindowS} s`}; Retry-After ${refusals.map((r) => r.retryAfterS).join(', ') || '–'}; /api/info slowest ${Math.max(...info).toFixed(0)} ms of ${info.length}`,
-  );
-  return {
-    rss,
-    infoP99: quantile(info, 0.99),
-    retryError: errors.length ? median(errors) : undefined,
-  };
-}
-
-/**
- * How long each refused request really had to wait: resent in the order the
- * refusals came, each as soon as the one before it was admitted (a resend
- * that gets no 503 within 200 ms has been admitted). Returns |Retry-After −
- * real wait| ÷ real wait for each.
- */
-async function realWaits(
-  port: number,
-  refusals: { at: number; retryAfterS: number }[],
-): Promise<number[]> {
+  f.rss = memory.stop();
+  // How long each refused request really had to wait: resent in the order the
+  // refusals came, each as soon as the one before was admitted (no answer in
+  // 200 ms: a 503 comes at once).
   const errors: number[] = [];
-  for (const { at, retryAfterS } of refusals.sort((a, b) => a.at - b.at)) {
-    for (;;) {
-      const sent = get(port, '/api/randoms?cant=1000000000', {
-        timeoutMs: 120_000,
-      }).catch(() => undefined);
-      const res = await Promise.race([
-        sent,
-        sleep(200).then(() => 'admitted' as const),
-      ]);
-      if (res === 'admitted') break;
-      await sleep(100);
-    }
+  const refused = (): Promise<boolean> =>
+    huge().then(
+      () => true,
+      () => true,
+    );
+  for (const [at, retryAfterS] of refusals) {
+    while (await Promise.race([refused(), sleep(200)])) await sleep(100);
     const waitS = (performance.now() - at) / 1000;
     errors.push(Math.abs(retryAfterS - waitS) / waitS);
   }
-  return errors;
+  flooding = false;
+  await probe;
+  f.infoP99 = quantile(info, 0.99);
+  f.retryError = errors.length ? median(errors) : undefined;
+  const counted: Record<number, number> = {};
+  for (const status of statuses) counted[status] = (counted[status] ?? 0) + 1;
+  const answers = finished
+    ? JSON.stringify(counted)
+    : `unfinished at ${ctx.profile.floodWindowS} s`;
+  const retries = refusals.map((r) => r[1]).join(', ') || '–';
+  const slowest = `${Math.max(...info).toFixed(0)} ms of ${info.length}`;
+  ctx.note(
+    `answers ${answers}; Retry-After ${retries}; /api/info slowest ${slowest}`,
+  );
 }
 
 const admission: Block = {
   id: 'admission',
   names: ['ours', 'ref'],
-  measure: (ctx) =>
-    withServer(
-      ctx,
-      'FORK',
-      async ({ port, pid }) => {
-        const run = (path: string): Promise<LoadResult> =>
-          runLoad({
-            port,
-            path,
-            connections: 32,
-            durationSec: ctx.profile.smallS,
-            timeoutSec: 30,
-          });
-        const small = check(
-          ctx,
-          'cant=1000',
-          await run('/api/randoms?cant=1000'),
-        );
-        const info = await throughput(
-          ctx,
-          port,
-          '/api/info',
-          ctx.profile.smallS,
-          32,
-        );
-        const medium = check(
-          ctx,
-          'cant=1000000',
-          await run('/api/randoms?cant=1000000'),
-        );
-        const non2xx = (load: LoadResult): number => load.sent - load.accepted;
-        return {
-          smallRps: small.rps,
-          smallVsInfo: small.rps / info.rps,
-          smallFailed: non2xx(small),
-          mediumFailed: non2xx(medium),
-          ...(await flood(ctx, port, pid)),
-        };
-      },
-      { env: { RANDOMS_THREADS: '2' } },
-    ),
+  async measure(ctx) {
+    const env = { RANDOMS_THREADS: '2' };
+    const server = await serverOf(ctx, 'FORK', { env });
+    const { port } = server;
+    const durationSec = ctx.profile.smallS;
+    const options = { connections: 32, durationSec, timeoutSec: 30 };
+    const [small, info, medium] = [
+      await load(ctx, port, '/api/randoms?cant=1000', options),
+      await load(ctx, port, '/api/info', { ...options, warm: true }),
+      await load(ctx, port, '/api/randoms?cant=1000000', options),
+    ];
+    const f: Figures = { smallRps: small.rps };
+    f.smallVsInfo = small.rps / info.rps;
+    f.smallFailed = small.sent - small.accepted;
+    f.mediumFailed = medium.sent - medium.accepted;
+    await flood(ctx, server, f);
+    return f;
+  },
   // prettier-ignore
   rows: [
     { id: 'admit-small-rps', unit: 'rps', value: (f) => f.smallRps, label: '32 connections of `cant=1000` for 10 s, FORK: requests/s' },
@@ -482,111 +358,79 @@ const admission: Block = {
   ],
 };
 
-/** ns per draw, one thread: our kernel in Node, or the C loop of bench/xoshiro.c at -O3. */
-function drawSpeed(ctx: Context): Figures | undefined {
+/** ns per draw, best of 5 runs of 1e8 draws on one thread: ours, or C's. */
+function drawSpeed(ctx: Context): number | undefined {
   if (ctx.side === 'ours') {
-    const script = `import { compileCountKernel } from '${join(ctx.ours, '..', 'randoms', 'count-kernel.js')}';
-        import { wasmCounter } from '${join(ctx.ours, '..', 'randoms', 'count-wasm.js')}';
-        const count = wasmCounter(compileCountKernel().module); let best = Infinity;
-        for (let i = 0; i < 5; i++) { const t = performance.now(); count(1e8, Uint32Array.of(1, 2, 3, 4)); best = Math.min(best, (performance.now() - t) * 1e6 / 1e8); }
-        console.log(best);`;
-    return {
-      ns: Number(
-        execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-          encoding: 'utf8',
-        }),
-      ),
-    };
+    const count = wasmCounter(compileCountKernel().module);
+    let best = Infinity;
+    for (let i = 0; i < 5; i++)
+      best = Math.min(
+        best,
+        drawsIn(() => count(1e8, Uint32Array.of(1, 2, 3, 4))),
+      );
+    return best;
   }
-  const binary = join(tmpdir(), `lbs-xoshiro-${process.pid}`);
-  const cc = spawnSync('cc', [
-    '-O3',
-    '-o',
-    binary,
-    join(processes.ROOT, 'bench', 'xoshiro.c'),
-  ]);
-  if (cc.error || cc.status !== 0 || !existsSync(binary))
-    return void ctx.note('no C compiler (cc): no baseline');
-  return {
-    ns: Number(execFileSync(binary, { encoding: 'utf8' }).split(' ')[0]),
-  };
+  const bin = join(tmpdir(), `lbs-xoshiro-${process.pid}`);
+  const source = join(processes.ROOT, 'bench', 'xoshiro.c');
+  const cc = spawnSync('cc', ['-O3', '-o', bin, source]);
+  if (cc.error || cc.status) return void ctx.note('no C compiler: no baseline');
+  const run = spawnSync(bin, { encoding: 'utf8' });
+  rmSync(bin, { force: true });
+  return Number(run.stdout.split(' ')[0]);
 }
+/** ns per draw of a 1e8-draw call. */
+const drawsIn = (run: () => unknown): number => {
+  const started = performance.now();
+  run();
+  return (performance.now() - started) / 100;
+};
 
 const kernel: Block = {
   id: 'kernel',
   names: ['ours', 'C -O3'],
   baseline: "countRandoms' loop in C (bench/xoshiro.c), compiled by the bench",
-  measure: (ctx) => Promise.resolve(drawSpeed(ctx)),
+  measure: (ctx) => Promise.resolve({ ns: drawSpeed(ctx) }),
+  // prettier-ignore
   rows: [
-    {
-      id: 'kernel-ns',
-      unit: 'ns',
-      value: (f) => f.ns,
-      target: '≤ 1.25×',
-      label:
-        'ns per draw, one thread, `cant=100000000`: our kernel vs the same loop in C',
-    },
+    { id: 'kernel-ns', unit: 'ns', value: (f) => f.ns, target: '≤ 1.25×', label: 'ns per draw, one thread, `cant=100000000`: our kernel vs the same loop in C' },
   ],
 };
 
 /** The request rate each server of the `cost` pair gets: well within one core. */
 const COST_RATE = 800;
 
-/**
- * Both servers of the pair at once, each at COST_RATE: CPU time per request of
- * this column's, as requests per CPU-second. Throughput flat out on this
- * machine would also measure the load generator, which shares the two cores.
- */
-async function requestsPerCpuSecond(ctx: Context): Promise<Figures> {
-  const env = { METRICS: 'off', LOG_LEVEL: 'silent' };
-  const [on, off] = [
-    await processes.spawnServer(['--mode=FORK'], {
-      main: ctx.ours,
-      outputTo: ctx.logs,
-    }),
-    await processes.spawnServer(['--mode=FORK'], {
-      main: ctx.ours,
-      outputTo: ctx.logs,
-      env,
-    }),
-  ];
-  const server = ctx.side === 'ours' ? on : off;
-  const load = (durationSec: number): Promise<LoadResult[]> =>
-    Promise.all(
-      [on, off].map(({ port }) =>
-        runLoad({
-          port,
-          path: '/api/info',
-          connections: 4,
-          overallRate: COST_RATE,
-          durationSec,
-        }),
-      ),
-    );
-  await load(2);
-  const before = cpuSeconds([server.pid]);
-  const [mine] = (await load(ctx.profile.loadS + 3)).filter(
-    (_, i) => [on, off][i] === server,
-  );
-  const cpu = cpuSeconds([server.pid]) - before;
-  check(ctx, 'paced /api/info', mine);
-  return { perCpuSecond: mine.accepted / cpu };
-}
-
 const cost: Block = {
   id: 'cost',
   names: ['on', 'off'],
   baseline:
     'our same build with METRICS=off LOG_LEVEL=silent, both serving at once',
-  measure: requestsPerCpuSecond,
+  /**
+   * Both servers at once, each at COST_RATE: this column's requests per
+   * CPU-second. Throughput flat out on this machine would also measure the
+   * load generator, which shares the two cores.
+   */
+  async measure(ctx) {
+    const off = { METRICS: 'off', LOG_LEVEL: 'silent' };
+    const pair = [
+      await serverOf(ctx),
+      await serverOf(ctx, 'FORK', { env: off }),
+    ];
+    const mine = pair[ctx.side === 'ours' ? 0 : 1];
+    const both = (durationSec: number): Promise<LoadResult[]> =>
+      Promise.all(
+        pair.map(({ port }) =>
+          load(ctx, port, '/api/info', { durationSec, overallRate: COST_RATE }),
+        ),
+      );
+    await both(2);
+    const before = cpuSeconds([mine.pid]);
+    const answered = (await both(ctx.profile.loadS + 3))[pair.indexOf(mine)];
+    const cpu = cpuSeconds([mine.pid]) - before;
+    return { perCpuSecond: answered.accepted / cpu };
+  },
+  // prettier-ignore
   rows: [
-    {
-      id: 'cost-info-rps',
-      unit: 'rps',
-      value: (f) => f.perCpuSecond,
-      target: '≥ 0.9×',
-      label: `\`/api/info\` requests per CPU-second at ${COST_RATE} req/s, FORK, with metrics and request logs on vs off`,
-    },
+    { id: 'cost-info-rps', unit: 'rps', value: (f) => f.perCpuSecond, target: '≥ 0.9×', label: `\`/api/info\` requests per CPU-second at ${COST_RATE} req/s, FORK, with metrics and request logs on vs off` },
   ],
 };
 

@@ -1,17 +1,16 @@
 // The markdown report: per row the medians, the median of the ratios taken within each
-// round, the spreads and the verdict; then the notes, by row id, and the machine.
+// round, the spreads and the verdict; then the notes by block and row id, and the machine.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { NGINX } from '../test/support/nginx.js';
-import { quantile, type Block, type Row } from './blocks.js';
+import { quantile, type Block, type Figures, type Row } from './blocks.js';
 
-/** One block's figures in one round: a set per column, and its notes. */
-export interface Measured {
-  ours?: Record<string, number | undefined>;
-  base?: Record<string, number | undefined>;
-  notes: string[];
-  failed?: boolean;
+/** Every block's figures of one round, by column and block id, and what the blocks noted. */
+export interface Round {
+  ours: Record<string, Figures>;
+  base: Record<string, Figures>;
+  notes: Record<string, string[]>;
 }
 
 const HOLDS: Record<string, (value: number, limit: number) => boolean> = {
@@ -21,7 +20,6 @@ const HOLDS: Record<string, (value: number, limit: number) => boolean> = {
 };
 
 function format(value: number, unit: string): string {
-  if (!Number.isFinite(value)) return '–';
   if (unit === '×') return `${value.toFixed(2)}×`;
   const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
   const text = value.toLocaleString('en-US', {
@@ -35,34 +33,30 @@ function format(value: number, unit: string): string {
 function summary(values: number[], unit: string): [string, string] {
   const kept = values.filter(Number.isFinite);
   if (kept.length === 0) return ['–', '–'];
-  const range = [...new Set([Math.min(...kept), Math.max(...kept)])];
-  return [
-    format(quantile(kept, 0.5), unit),
-    range.map((v) => format(v, unit)).join('–'),
-  ];
+  const range = new Set([Math.min(...kept), Math.max(...kept)]);
+  const spread = [...range].map((v) => format(v, unit)).join('–');
+  return [format(quantile(kept, 0.5), unit), spread];
 }
 
 /** The table line of `row`, and whether it missed its target. */
-function renderRow(
-  row: Row,
-  [x, y]: string[],
-  rounds: Measured[],
-): [string, boolean] {
-  const read = (f?: Record<string, number | undefined>): number =>
-    f ? (row.value(f) ?? NaN) : NaN;
-  const ours = rounds.map((r) => read(r.ours));
-  const base = rounds.map((r) => read(r.base));
+function line(row: Row, block: Block, rounds: Round[]): [string, boolean] {
+  const read = (r: Round, side: 'ours' | 'base'): number => {
+    const figures = r[side][block.id];
+    return (figures && row.value(figures, r[side])) ?? NaN;
+  };
+  const [ours, base] = [
+    rounds.map((r) => read(r, 'ours')),
+    rounds.map((r) => read(r, 'base')),
+  ];
   // Ratios are taken within a round, then their median: the machine is shared and noisy.
   const ratios = ours.map((o, i) => (row.ratio ? base[i] / o : o / base[i]));
+  const [x, y] = block.names;
   const [a, b] = row.ratio ? [y, x] : [x, y];
   let [target, result] = [`report (${a} ÷ ${b})`, 'report'];
   if (row.target) {
     const [op, limit] = row.target.split(' ');
     const onRatio = limit.endsWith('×');
-    const judged = quantile(
-      (onRatio ? ratios : ours).filter(Number.isFinite),
-      0.5,
-    );
+    const judged = quantile(onRatio ? ratios : ours, 0.5);
     target = onRatio
       ? `${a} ÷ ${b} ${row.target}`
       : `${x} ${op} ${format(parseFloat(limit), row.unit)}`;
@@ -77,36 +71,27 @@ function renderRow(
     summary(base, row.unit),
     summary(ratios, '×'),
   ];
-  return [
-    `| ${row.id} | ${row.label} | ${om} | ${bm} | ${rm} | ${target} | ${result} | ${os} · ${bs} · ${rs} |`,
-    result === '**FAIL**',
-  ];
+  const spread = `${os} · ${bs} · ${rs}`;
+  const cells = [row.id, row.label, om, bm, rm, target, result, spread];
+  return [`| ${cells.join(' | ')} |`, result === '**FAIL**'];
 }
 
 export function renderReport(
   blocks: Block[],
-  rounds: Map<string, Measured>[],
-  machine: string,
+  rounds: Round[],
+  machine: string[],
 ): string {
-  const [lines, notes, missed] = [
-    [] as string[],
-    [] as string[],
-    [] as string[],
-  ];
+  const [lines, missed, notes]: string[][] = [[], [], []];
   for (const block of blocks) {
-    const results = rounds.map((round) => round.get(block.id) ?? { notes: [] });
     for (const row of block.rows) {
-      const [line, failed] = renderRow(row, block.names, results);
-      lines.push(line);
+      const [text, failed] = line(row, block, rounds);
+      lines.push(text);
       if (failed) missed.push(`\`${row.id}\``);
     }
-    const said = results.flatMap((r, i) =>
-      r.notes.map((note) => `round ${i + 1}, ${note}`),
-    );
+    const said = rounds.flatMap((r) => r.notes[block.id] ?? []);
+    const ids = block.rows.map((r) => `\`${r.id}\``).join(', ');
     if (said.length)
-      notes.push(
-        `- \`${block.id}\` (${block.rows.map((r) => `\`${r.id}\``).join(', ')}): ${said.join('; ')}.`,
-      );
+      notes.push(`- \`${block.id}\` (${ids}): ${said.join('; ')}.`);
   }
   const others = blocks
     .filter((b) => b.baseline)
@@ -125,34 +110,35 @@ export function renderReport(
       : '- All targets met.',
     ...notes,
     '',
-    machine,
+    ...machine,
   ].join('\n');
 }
 
+/** What ran where: the fenced block under the table. */
 export function machineBlock(
-  quick: boolean,
-  runs: number,
+  setting: string,
   seconds: number,
   loadBefore: number[],
-): string {
+): string[] {
   const args = process.argv.slice(2).join(' ');
   const nginx = spawnSync(NGINX, ['-v'], { encoding: 'utf8' });
   const cpus = os.cpus();
   const loads = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ');
+  const version = nginx.stderr?.trim().replace(/^nginx version:\s*/, '');
   return [
     '```text',
     `date:      ${new Date().toISOString()}`,
     `command:   ${process.env.npm_lifecycle_event === 'bench' ? `npm run bench${args && ` -- ${args}`}` : `tsx bench/run.ts ${args}`.trim()}`,
-    `profile:   ${quick ? 'quick (smoke run, smaller workloads)' : 'full'}, ${runs} round(s), ours/baseline alternating`,
+    `profile:   ${setting}`,
     `duration:  ${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`,
     `cpu:       ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} cores (availableParallelism ${os.availableParallelism()})`,
     `memory:    ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB total`,
     `node:      ${process.version}`,
     `kernel:    ${os.type()} ${os.release()}`,
-    `nginx:     ${nginx.error ? 'not installed' : nginx.stderr.trim().replace(/^nginx version:\s*/, '')}`,
+    `nginx:     ${nginx.error ? 'not installed' : version}`,
     `load avg:  ${loads(loadBefore)} before, ${loads(os.loadavg())} after (1/5/15 min)`,
     '```',
-  ].join('\n');
+  ];
 }
 
 /** Puts `content` between the markers in `file` (or appends them); prettier leaves it alone. */
