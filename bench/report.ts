@@ -49,9 +49,14 @@ function line(row: Row, block: Block, rounds: Round[]): [string, boolean] {
     rounds.map((r) => read(r, 'base')),
   ];
   // Ratios are taken within a round, then their median: the machine is shared and noisy.
-  const ratios = ours.map((o, i) => (row.ratio ? base[i] / o : o / base[i]));
+  const ratios = rounds.map((r, i) => {
+    const [o, b] = [r.ours[block.id], r.base[block.id]];
+    if (typeof row.ratio !== 'function')
+      return row.ratio ? base[i] / ours[i] : ours[i] / base[i];
+    return o && b ? row.ratio(o, b) : NaN;
+  });
   const [x, y] = block.names;
-  const [a, b] = row.ratio ? [y, x] : [x, y];
+  const [a, b] = row.ratio === 'base/ours' ? [y, x] : [x, y];
   let [target, result] = [`report (${a} ÷ ${b})`, 'report'];
   if (row.target) {
     const [op, limit] = row.target.split(' ');
