@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# What the test suites need besides Node: the system tools they run for real (nginx, the
-# process table's pgrep, Prometheus and promtool, iproute2's ip for the scale-out lab), and
-# root, for that lab's network namespaces.
+# What the test suites need besides Node: the system tools they run for real (nginx,
+# Prometheus and promtool, getconf, iproute2's ip for the scale-out lab), and root, for
+# that lab's network namespaces.
 # `npm test` runs this before anything else (pretest), and .ci/run runs `npm test`, so a
 # bare machine and CI take the same path: with apt-get, the missing Debian packages are
 # installed, saying which; otherwise one line names what to install, exit 1.
 set -euo pipefail
 
 # tool:Debian package
-NEEDS=(nginx:nginx pgrep:procps getconf:libc-bin ip:iproute2 prometheus:prometheus promtool:prometheus)
+NEEDS=(nginx:nginx getconf:libc-bin ip:iproute2 prometheus:prometheus promtool:prometheus)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "npm test needs root: the scale-out suite makes network namespaces and a bridge (run it as root, e.g. in a container or VM)" >&2

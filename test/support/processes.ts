@@ -1,5 +1,5 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { get } from './http.js';
 import { freePort } from './ports.js';
@@ -190,17 +190,27 @@ export async function waitForHealth(
   });
 }
 
-/** Live (non-zombie) children of `pid`, from the process table. */
+/**
+ * Live (non-zombie) children of `pid`, read from /proc/<pid>/stat of every
+ * process. Not `pgrep -P`: a synchronous spawn blocks the caller's event loop
+ * for milliseconds, tens of them on busy cores, which the benchmark's latency
+ * probes, sharing that loop with its RSS sampling, then counted as the
+ * server's.
+ */
 export function childPids(pid: number): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean)
-      .map(Number)
-      .filter(isAlive);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // After the command: state (proc(5) field 3), then the parent's pid.
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) === pid && state !== 'Z') children.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
   }
+  return children.sort((a, b) => a - b);
 }
 
 /** Waits (bounded) until `primaryPid` has exactly `count` live children, and returns them. */
