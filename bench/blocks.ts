@@ -289,15 +289,14 @@ async function flood(
     if (res?.status === 503) refusals.push([performance.now(), retryAfterS]);
     statuses.push(res?.status ?? 0);
   });
-  const window = sleep(ctx.profile.floodWindowS * 1000);
-  const finished = await Promise.race([
-    Promise.all(sent),
-    window.then(() => 0),
-  ]);
-  f.rss = memory.stop();
-  // How long each refused request really had to wait: resent in the order the
-  // refusals came, each as soon as the one before was admitted (no answer in
-  // 200 ms: a 503 comes at once).
+  const window = sleep(ctx.profile.floodWindowS * 1000).then(() => 0);
+  // Each of the 40 is refused (a 503 comes at once) or admitted (no answer
+  // within 200 ms) by then.
+  await Promise.race([Promise.all(sent), sleep(200)]);
+  // How long each refused request really had to wait, from its 503 to the
+  // resend that was admitted (no answer within 50 ms: a 503 takes a few):
+  // resent in the order the refusals came, each from the moment the one
+  // before was admitted, then 50 ms after each 503.
   const errors: number[] = [];
   const refused = (): Promise<boolean> =>
     huge().then(
@@ -305,10 +304,16 @@ async function flood(
       () => true,
     );
   for (const [at, retryAfterS] of refusals) {
-    while (await Promise.race([refused(), sleep(200)])) await sleep(100);
-    const waitS = (performance.now() - at) / 1000;
+    let sentAt = performance.now();
+    while (await Promise.race([refused(), sleep(50)])) {
+      await sleep(50);
+      sentAt = performance.now();
+    }
+    const waitS = (sentAt - at) / 1000;
     errors.push(Math.abs(retryAfterS - waitS) / waitS);
   }
+  const finished = await Promise.race([Promise.all(sent), window]);
+  f.rss = memory.stop();
   flooding = false;
   await probe;
   f.infoP99 = quantile(info, 0.99);
