@@ -86,16 +86,19 @@ export function addCounts(total: Uint32Array, part: Uint32Array): Uint32Array {
   return total;
 }
 
+/** `,"v":` for every value, built once: the part of each entry that never changes. */
+const ENTRY_KEYS = Array.from({ length: RANDOM_MAX + 1 }, (_, v) => `,"${v}":`);
+
 /**
  * `{"1":99871,"2":100342,…}` with only the values that came out, written
  * straight from the counts: building an object of a thousand keys for
  * JSON.stringify took 2.5 times as long, a tenth of a small request's cost.
+ * The keys are made once (a template per entry took ~1.6 times as long).
  */
 export function countsToJson(counts: Uint32Array): string {
-  let json = '{';
+  let entries = '';
   for (let v = RANDOM_MIN; v <= RANDOM_MAX; v++) {
-    if (counts[v] > 0)
-      json += `${json.length > 1 ? ',' : ''}"${v}":${counts[v]}`;
+    if (counts[v] > 0) entries += ENTRY_KEYS[v] + counts[v];
   }
-  return `${json}}`;
+  return `{${entries.slice(1)}}`;
 }
