@@ -127,9 +127,9 @@ async function load(
   path: string,
   { warm = false, ...options }: LoadOptions & { warm?: boolean } = {},
 ): Promise<LoadResult & { rps: number }> {
-  if (warm) await runLoad({ port, path, ...options, durationSec: 1 });
-  const all = { port, path, durationSec: ctx.profile.loadS, ...options };
-  const result = await runLoad({ connections: 10, ...all });
+  const all = { port, path, connections: 10, durationSec: ctx.profile.loadS };
+  if (warm) await runLoad({ ...all, ...options, durationSec: 1 });
+  const result = await runLoad({ ...all, ...options });
   const { refused, errors, timeouts, lost } = result;
   const failed = Object.entries({ ...refused, errors, timeouts, lost })
     .filter(([, n]) => n > 0)
@@ -146,7 +146,12 @@ async function infoWhileBusy(ctx: Context, port: number): Promise<number> {
     () => undefined,
   );
   await sleep(100);
-  const info = runLoad({ port, path: '/api/info', durationSec: 4 });
+  const info = runLoad({
+    port,
+    path: '/api/info',
+    connections: 10,
+    durationSec: 4,
+  });
   const answeredAt = await Promise.race([big, info.then(() => undefined)]);
   info.stop();
   const { latenciesMs: ms, answeredAtMs: at } = await info;
@@ -200,7 +205,7 @@ const cluster: Block = {
     await sleep(1000);
     // The primary's own: the tree less its workers, read at the same moment.
     const tree = mib(pid);
-    const workers = processes.childPids(pid).sort((a, b) => a - b);
+    const workers = processes.childPids(pid);
     const [worker1, worker2] = workers.map(mib);
     const f: Figures = { startupMs, worker1, worker2 };
     f.primary = tree - worker1 - worker2;

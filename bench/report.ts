@@ -50,10 +50,10 @@ function line(row: Row, block: Block, rounds: Round[]): [string, boolean] {
   ];
   // Ratios are taken within a round, then their median: the machine is shared and noisy.
   const ratios = rounds.map((r, i) => {
-    const [o, b] = [r.ours[block.id], r.base[block.id]];
     if (typeof row.ratio !== 'function')
       return row.ratio ? base[i] / ours[i] : ours[i] / base[i];
-    return o && b ? row.ratio(o, b) : NaN;
+    const [mine, theirs] = [r.ours[block.id], r.base[block.id]];
+    return mine && theirs ? row.ratio(mine, theirs) : NaN;
   });
   const [x, y] = block.names;
   const [a, b] = row.ratio === 'base/ours' ? [y, x] : [x, y];

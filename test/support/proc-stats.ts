@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { childPids } from './processes.js';
+import { childPids, processTable, statFields } from './processes.js';
 
 const CLOCK_TICKS = Number(
   execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim(),
@@ -9,19 +9,12 @@ const PAGE_SIZE = Number(
   execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim(),
 );
 
-/** `pid` and every live process below it. */
-export function processTree(pid: number): number[] {
-  return [pid, ...childPids(pid).flatMap(processTree)];
-}
-
-/** The fields of /proc/<pid>/stat after the command name, numbered as in proc(5) from 3 (state). */
-function statFields(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined; // exited meanwhile
-  }
+/** `pid` and every live process below it, from one read of the process table. */
+export function processTree(pid: number, table = processTable()): number[] {
+  return [
+    pid,
+    ...childPids(pid, table).flatMap((child) => processTree(child, table)),
+  ];
 }
 
 /** User plus system CPU time of `pids`, in seconds: each figure covers all of a process's threads. */

@@ -190,27 +190,41 @@ export async function waitForHealth(
   });
 }
 
+/** The fields of /proc/<pid>/stat after the command name, numbered as in proc(5) from 3 (state). */
+export function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined; // exited meanwhile
+  }
+}
+
 /**
- * Live (non-zombie) children of `pid`, read from /proc/<pid>/stat of every
- * process. Not `pgrep -P`: a synchronous spawn blocks the caller's event loop
- * for milliseconds, tens of them on busy cores, which the benchmark's latency
+ * Every live (non-zombie) process with its parent, read from /proc. Not
+ * `pgrep`: a synchronous spawn blocks the caller's event loop for
+ * milliseconds, tens of them on busy cores, which the benchmark's latency
  * probes, sharing that loop with its RSS sampling, then counted as the
  * server's.
  */
-export function childPids(pid: number): number[] {
-  const children: number[] = [];
+export function processTable(): { pid: number; ppid: number }[] {
+  const table: { pid: number; ppid: number }[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // After the command: state (proc(5) field 3), then the parent's pid.
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(ppid) === pid && state !== 'Z') children.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
+    // fields[0] is the state (proc(5) field 3), fields[1] the parent's pid.
+    const fields = statFields(Number(entry));
+    if (fields && fields[0] !== 'Z')
+      table.push({ pid: Number(entry), ppid: Number(fields[1]) });
   }
-  return children.sort((a, b) => a - b);
+  return table;
+}
+
+/** Live (non-zombie) children of `pid`, in pid order. */
+export function childPids(pid: number, table = processTable()): number[] {
+  return table
+    .filter((row) => row.ppid === pid)
+    .map((row) => row.pid)
+    .sort((a, b) => a - b);
 }
 
 /** Waits (bounded) until `primaryPid` has exactly `count` live children, and returns them. */
@@ -241,12 +255,8 @@ export async function allWorkersListening(
 
 /** True while `pid` is in the process table and not a zombie waiting to be reaped. */
 export function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
+  const fields = statFields(pid);
+  return fields !== undefined && fields[0] !== 'Z';
 }
 
 export function waitForExitOf(
