@@ -29,13 +29,21 @@ export class RandomsController {
     @Query(ParseCantPipe) cant: number,
     @Res({ passthrough: true }) res: Response,
   ): Promise<string> {
+    // A small request is drawn on the spot: nothing to queue, nothing to cancel.
+    const counts =
+      this.randomsService.countNow(cant) ?? (await this.countOnPool(cant, res));
+    return countsToJson(counts);
+  }
+
+  /** Pool work is cancelled when its client goes; a full queue is a 503 saying when to retry. */
+  private async countOnPool(cant: number, res: Response): Promise<Uint32Array> {
     const abort = new AbortController();
     const cancelIfGone = (): void => {
       if (!res.writableFinished) abort.abort();
     };
     res.once('close', cancelIfGone);
     try {
-      return countsToJson(await this.randomsService.count(cant, abort.signal));
+      return await this.randomsService.countOnPool(cant, abort.signal);
     } catch (error) {
       if (error instanceof QueueFullError) {
         res.setHeader('Retry-After', String(retryAfterSeconds(error.refusal)));

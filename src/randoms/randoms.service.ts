@@ -63,12 +63,18 @@ export class RandomsService implements OnApplicationShutdown {
     return this.queue.heldRequests;
   }
 
+  /**
+   * Counts `n` draws at once, on the event loop, when that costs less than
+   * the pool would; undefined when `n` is the pool's work.
+   */
+  countNow(n: number): Uint32Array | undefined {
+    if (n > INLINE_MAX_DRAWS) return undefined;
+    this.metrics.drawsTotal.inc(n);
+    return this.countInline(n, freshSeed());
+  }
+
   /** Counts `n` draws, split across the pool's threads; `signal` cancels every part. */
-  async count(n: number, signal: AbortSignal): Promise<Uint32Array> {
-    if (n <= INLINE_MAX_DRAWS) {
-      this.metrics.drawsTotal.inc(n);
-      return this.countInline(n, freshSeed());
-    }
+  async countOnPool(n: number, signal: AbortSignal): Promise<Uint32Array> {
     const refusal = this.queue.admit(n);
     if (refusal) {
       this.metrics.jobsRejected.inc();
