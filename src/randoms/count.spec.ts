@@ -66,6 +66,25 @@ describe('countsToJson / addCounts', () => {
     expect(countsToJson(new Uint32Array(RANDOM_MAX + 1))).toBe('{}');
   });
 
+  it('writes what JSON.stringify writes, for counts of every length', () => {
+    const plain = (counts: Uint32Array): string =>
+      JSON.stringify(
+        Object.fromEntries(
+          [...counts.entries()].filter(([v, n]) => v > 0 && n > 0),
+        ),
+      );
+    const counts = new Uint32Array(RANDOM_MAX + 1);
+    for (let v = RANDOM_MIN; v <= RANDOM_MAX; v++) counts[v] = 10 ** (v % 10);
+    counts[7] = 9;
+    counts[8] = 99;
+    counts[999] = 2 ** 32 - 1;
+    expect(countsToJson(counts)).toBe(plain(counts));
+    // The largest answer there is, and a smaller one after it in the same buffer.
+    expect(countsToJson(counts.fill(2 ** 32 - 1, 1))).toBe(plain(counts));
+    const few = countRandoms(1000);
+    expect(countsToJson(few)).toBe(plain(few));
+  });
+
   it('adds parts so that the sum is the sum of the parts', () => {
     const total = addCounts(countRandoms(1000), countRandoms(2345));
     expect(sum(total)).toBe(3345);
