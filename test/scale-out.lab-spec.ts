@@ -22,11 +22,15 @@ import { sleep, waitFor } from './support/wait.js';
 
 const HOSTS = 3;
 /**
- * How soon a host that answers again gets traffic: nginx probes a peer it has
- * marked down once fail_timeout has passed since its last failure, on a clock
- * of whole seconds, and a probe of an unreachable peer takes the connect timeout.
+ * How soon a host that answers again gets traffic, at the latest: nginx sends
+ * a probe to a peer it has marked down once fail_timeout has passed since its
+ * last failure, on a clock of whole seconds (up to 1 s more); a probe sent just
+ * before the host came back still fails, when the connect timeout ends, and
+ * that failure starts the wait over; then one of the test's own requests has
+ * to land on the host (it polls every 100 ms, with the load sharing nginx's
+ * round robin; 1 s). A CI run measured 4.03 s against fail_timeout + 2 s.
  */
-const BACK_IN_ROTATION_S = FAIL_TIMEOUT_S + 2;
+const BACK_IN_ROTATION_S = FAIL_TIMEOUT_S + 1 + CONNECT_TIMEOUT_MS / 1000 + 1;
 
 /** What went wrong, when something did: for the report's notes. */
 const failures = (result: LoadResult): string =>
@@ -151,7 +155,7 @@ describe('scale-out: hosts in network namespaces behind nginx (the lab)', () => 
     expect(byServedBy).toEqual(byHost);
   });
 
-  it('every process of one host SIGKILLed under concurrent load: no request fails; restarted, it is back in rotation within fail_timeout + 2 s', async () => {
+  it(`every process of one host SIGKILLed under concurrent load: no request fails; restarted, it is back in rotation within ${BACK_IN_ROTATION_S} s`, async () => {
     const since = log();
     const running = load('/api/randoms?cant=10000000', 12);
     await sleep(1_500);
@@ -175,7 +179,7 @@ describe('scale-out: hosts in network namespaces behind nginx (the lab)', () => 
       sent: result.sent,
       failed: result.failed,
       p99Ms: p99(result.latenciesMs),
-      notes: `${failures(result)} ${killed.length} processes killed; nginx retried ${retried} request(s) on another host; restarted, the host had traffic again ${backAfterS.toFixed(1)} s after it served (bound: fail_timeout + 2 s = ${BACK_IN_ROTATION_S} s)`,
+      notes: `${failures(result)} ${killed.length} processes killed; nginx retried ${retried} request(s) on another host; restarted, the host had traffic again ${backAfterS.toFixed(1)} s after it served (bound ${BACK_IN_ROTATION_S} s)`,
     });
 
     expect(killed.length).toBeGreaterThanOrEqual(3); // primary and its workers
@@ -185,7 +189,7 @@ describe('scale-out: hosts in network namespaces behind nginx (the lab)', () => 
     expect(backAfterS).toBeLessThanOrEqual(BACK_IN_ROTATION_S);
   });
 
-  it(`one host cut off (its link down: connects time out) under load: no request fails, p99 stays under the ${CONNECT_TIMEOUT_MS} ms connect timeout, and healed it is back within fail_timeout + 2 s`, async () => {
+  it(`one host cut off (its link down: connects time out) under load: no request fails, p99 stays under the ${CONNECT_TIMEOUT_MS} ms connect timeout, and healed it is back within ${BACK_IN_ROTATION_S} s`, async () => {
     const since = log();
     // Many clients: the few whose requests were on the host when it went wait out
     // the read timeout, and do not stall the load as they would with 8.
