@@ -2,11 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import {
   addCounts,
   countRandoms,
-  countsToJson,
   freshSeed,
   RANDOM_MAX,
   RANDOM_MIN,
 } from './count.js';
+import { countsToJson } from './counts-json.js';
 
 const sum = (counts: Uint32Array): number => counts.reduce((a, b) => a + b, 0);
 

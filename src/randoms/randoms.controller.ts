@@ -8,7 +8,7 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import type { Response } from 'express';
-import { countsToJson } from './count.js';
+import { countsToJson } from './counts-json.js';
 import { ParseCantPipe } from './parse-cant.pipe.js';
 import {
   QueueFullError,
