@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { getJson } from './support/http.js';
 import { freePort } from './support/ports.js';
 import {
+  allWorkersListening,
   childEnv,
   MAIN,
   ROOT,
@@ -95,6 +96,9 @@ describe('command line', () => {
       mode: 'CLUSTER',
       role: expect.stringMatching(/^cluster worker \d+$/),
     });
+    // /health answers as soon as one worker listens; the primary's summary
+    // follows once the last one does.
+    await allWorkersListening(nest);
     expect(nest.output()).toMatch(
       /"role":"primary".*all \d+ worker\(s\) listening/,
     );
