@@ -2,6 +2,9 @@
 // so that nginx sees it at its own address: sends COUNT GETs to URL, CONCURRENCY at a time,
 // each connection pausing PAUSE_MS between requests, and prints what came back as JSON.
 //   node test/support/ns-client.js URL COUNT CONCURRENCY PAUSE_MS
+// Before the first, one uncounted GET of nginx's own /nginx-health on the same host: a new
+// process's first fetch loads undici and compiles its HTTP parser (tens of ms, hundreds on
+// two busy cores), which the latencies are not about.
 const [url, count, concurrency, pauseMs] = process.argv.slice(2);
 const result = {
   statuses: {},
@@ -31,5 +34,6 @@ async function connection() {
   }
 }
 
+await (await fetch(new URL('/nginx-health', url))).text();
 await Promise.all(Array.from({ length: Number(concurrency) }, connection));
 process.stdout.write(JSON.stringify(result));
