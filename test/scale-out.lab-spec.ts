@@ -13,7 +13,8 @@ import {
 import { NODE_CLUSTER_PORT } from '../scripts/nginx/sites.js';
 import { Lab } from '../scripts/lab/lab.js';
 import { get } from './support/http.js';
-import { runLoad, type LoadResult } from './support/load.js';
+import { failuresOf, quantile, runLoad } from './support/load.js';
+import type { LoadResult } from './support/load.js';
 import { AccessLog } from './support/nginx-log.js';
 import { freePort } from './support/ports.js';
 import { MAIN, ROOT } from './support/processes.js';
@@ -34,14 +35,9 @@ const BACK_IN_ROTATION_S = FAIL_TIMEOUT_S + 1 + CONNECT_TIMEOUT_MS / 1000 + 1;
 
 /** What went wrong, when something did: for the report's notes. */
 const failures = (result: LoadResult): string =>
-  result.failed === 0
-    ? ''
-    : ` FAILED: refused ${JSON.stringify(result.refused)}, errors ${result.errors}, timeouts ${result.timeouts}, lost ${result.lost};`;
+  result.failed === 0 ? '' : ` FAILED: ${failuresOf(result)};`;
 
-const p99 = (latencies: number[]): number => {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))];
-};
+const p99 = (latencies: number[]): number => quantile(latencies, 0.99);
 
 describe('scale-out: hosts in network namespaces behind nginx (the lab)', () => {
   let lab: Lab;

@@ -1,7 +1,7 @@
 import autocannon, { type Client, type ResponseHead } from 'autocannon';
 import { get } from './http.js';
 
-interface LoadOptions {
+export interface LoadOptions {
   /** Always 127.0.0.1: the load never leaves the machine. Several ports share the connections out. */
   port: number | number[];
   path: string;
@@ -56,6 +56,26 @@ export interface LoadResult {
 export interface RunningLoad extends Promise<LoadResult> {
   /** Ends the load now (the requests then open are `cutByStop`). */
   stop(): void;
+}
+
+/** What failed, as `N × kind` (a refused status, errors, timeouts, lost); '' when nothing did. */
+export const failuresOf = (r: LoadResult): string =>
+  Object.entries({
+    ...r.refused,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    lost: r.lost,
+  })
+    .filter(([, n]) => n > 0)
+    .map(([kind, n]) => `${n} × ${kind}`)
+    .join(', ');
+
+/** The `q` quantile of the finite `values`, interpolated between the two nearest. */
+export function quantile(values: number[], q: number): number {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  const at = (sorted.length - 1) * q;
+  const [low, high] = [sorted[Math.floor(at)], sorted[Math.ceil(at)]];
+  return low + (high - low) * (at % 1);
 }
 
 const is2xx = (status: number): boolean => status >= 200 && status < 300;
