@@ -3,13 +3,14 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { quantile } from '../test/support/load.js';
 import { NGINX } from '../test/support/nginx.js';
-import { quantile, type Block, type Figures, type Row } from './blocks.js';
+import type { Block, Figures, Row } from './blocks.js';
 
-/** Every block's figures of one round, by column and block id, and what the blocks noted. */
+/** One round: each column's figures by row id, and what each block noted. */
 export interface Round {
-  ours: Record<string, Figures>;
-  base: Record<string, Figures>;
+  ours: Figures;
+  base: Figures;
   notes: Record<string, string[]>;
 }
 
@@ -39,23 +40,17 @@ function summary(values: number[], unit: string): [string, string] {
 }
 
 /** The table line of `row`, and whether it missed its target. */
-function line(row: Row, block: Block, rounds: Round[]): [string, boolean] {
-  const read = (r: Round, side: 'ours' | 'base'): number => {
-    const figures = r[side][block.id];
-    return (figures && row.value(figures, r[side])) ?? NaN;
-  };
-  const [ours, base] = [
-    rounds.map((r) => read(r, 'ours')),
-    rounds.map((r) => read(r, 'base')),
-  ];
+function line(row: Row, [x, y]: string[], rounds: Round[]): [string, boolean] {
+  const ours = rounds.map((r) => r.ours[row.id] ?? NaN);
+  const base = rounds.map((r) => r.base[row.id] ?? NaN);
   // Ratios are taken within a round, then their median: the machine is shared and noisy.
-  const ratios = rounds.map((r, i) => {
-    if (typeof row.ratio !== 'function')
-      return row.ratio ? base[i] / ours[i] : ours[i] / base[i];
-    const [mine, theirs] = [r.ours[block.id], r.base[block.id]];
-    return mine && theirs ? row.ratio(mine, theirs) : NaN;
-  });
-  const [x, y] = block.names;
+  const ratios = rounds.map((r, i) =>
+    typeof row.ratio === 'function'
+      ? row.ratio(r.ours, r.base)
+      : row.ratio
+        ? base[i] / ours[i]
+        : ours[i] / base[i],
+  );
   const [a, b] = row.ratio === 'base/ours' ? [y, x] : [x, y];
   let [target, result] = [`report (${a} ÷ ${b})`, 'report'];
   if (row.target) {
@@ -65,20 +60,19 @@ function line(row: Row, block: Block, rounds: Round[]): [string, boolean] {
     target = onRatio
       ? `${a} ÷ ${b} ${row.target}`
       : `${x} ${op} ${format(parseFloat(limit), row.unit)}`;
-    result = Number.isNaN(judged)
-      ? 'n/a'
-      : HOLDS[op](judged, parseFloat(limit))
-        ? 'PASS'
-        : '**FAIL**';
+    if (Number.isNaN(judged)) result = 'n/a';
+    else result = HOLDS[op](judged, parseFloat(limit)) ? 'PASS' : '**FAIL**';
   }
   const [[om, os], [bm, bs], [rm, rs]] = [
     summary(ours, row.unit),
     summary(base, row.unit),
     summary(ratios, '×'),
   ];
-  const spread = `${os} · ${bs} · ${rs}`;
-  const cells = [row.id, row.label, om, bm, rm, target, result, spread];
-  return [`| ${cells.join(' | ')} |`, result === '**FAIL**'];
+  const cells = [row.id, row.label, om, bm, rm, target, result];
+  return [
+    `| ${cells.join(' | ')} | ${os} · ${bs} · ${rs} |`,
+    result[0] === '*',
+  ];
 }
 
 export function renderReport(
@@ -87,22 +81,21 @@ export function renderReport(
   machine: string[],
 ): string {
   const [lines, missed, notes]: string[][] = [[], [], []];
+  const idsOf = (b: Block): string =>
+    b.rows.map((r) => `\`${r.id}\``).join(', ');
   for (const block of blocks) {
     for (const row of block.rows) {
-      const [text, failed] = line(row, block, rounds);
+      const [text, failed] = line(row, block.names, rounds);
       lines.push(text);
       if (failed) missed.push(`\`${row.id}\``);
     }
     const said = rounds.flatMap((r) => r.notes[block.id] ?? []);
-    const ids = block.rows.map((r) => `\`${r.id}\``).join(', ');
     if (said.length)
-      notes.push(`- \`${block.id}\` (${ids}): ${said.join('; ')}.`);
+      notes.push(`- \`${block.id}\` (${idsOf(block)}): ${said.join('; ')}.`);
   }
   const others = blocks
     .filter((b) => b.baseline)
-    .map(
-      (b) => `${b.rows.map((r) => `\`${r.id}\``).join(', ')}: ${b.baseline}`,
-    );
+    .map((b) => `${idsOf(b)}: ${b.baseline}`);
   return [
     `Baseline: \`bench/reference-server.js\` (Express, one \`child_process.fork\` per \`/api/randoms\`), same mode, same round — except ${others.join('; ')}.`,
     '',
@@ -120,20 +113,17 @@ export function renderReport(
 }
 
 /** What ran where: the fenced block under the table. */
-export function machineBlock(
-  setting: string,
-  seconds: number,
-  loadBefore: number[],
-): string[] {
+export function machineBlock(setting: string, loadBefore: number[]): string[] {
   const args = process.argv.slice(2).join(' ');
+  const byNpm = process.env.npm_lifecycle_event === 'bench';
   const nginx = spawnSync(NGINX, ['-v'], { encoding: 'utf8' });
-  const cpus = os.cpus();
-  const loads = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ');
   const version = nginx.stderr?.trim().replace(/^nginx version:\s*/, '');
+  const [cpus, seconds] = [os.cpus(), performance.now() / 1000];
+  const loads = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ');
   return [
     '```text',
     `date:      ${new Date().toISOString()}`,
-    `command:   ${process.env.npm_lifecycle_event === 'bench' ? `npm run bench${args && ` -- ${args}`}` : `tsx bench/run.ts ${args}`.trim()}`,
+    `command:   ${byNpm ? `npm run bench${args && ` -- ${args}`}` : `tsx bench/run.ts ${args}`.trim()}`,
     `profile:   ${setting}`,
     `duration:  ${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`,
     `cpu:       ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} cores (availableParallelism ${os.availableParallelism()})`,

@@ -9,15 +9,12 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MAIN, ROOT, stopAll } from '../test/support/processes.js';
-import { BLOCKS, profileOf, type Side } from './blocks.js';
+import { BLOCKS, type Side } from './blocks.js';
 import { machineBlock, renderReport, writeBetweenMarkers } from './report.js';
 import type { Round } from './report.js';
 
-const REFERENCE = join(ROOT, 'bench', 'reference-server.js');
-const USAGE = '[--runs N] [--quick] [--only BLOCK,...] [--out FILE]';
-const started = performance.now();
 const log = (line: string): void => {
-  const s = ((performance.now() - started) / 1000).toFixed(1).padStart(5);
+  const s = (performance.now() / 1000).toFixed(1).padStart(5);
   process.stderr.write(`[bench +${s}s] ${line}\n`);
 };
 
@@ -25,8 +22,8 @@ const log = (line: string): void => {
 function options(): {
   runs: number;
   quick: boolean;
-  out?: string;
   only: string[];
+  out?: string;
 } {
   const ids = BLOCKS.map((b) => b.id);
   try {
@@ -48,7 +45,8 @@ function options(): {
       );
     return { ...values, runs: Number(runs), only: only.split(',') };
   } catch (error) {
-    console.error(`error: ${(error as Error).message} (usage: ${USAGE})`);
+    const usage = '[--runs N] [--quick] [--only BLOCK,...] [--out FILE]';
+    console.error(`error: ${(error as Error).message} (usage: ${usage})`);
     process.exit(2);
   }
 }
@@ -59,11 +57,7 @@ function options(): {
  * under the run. Removed at exit.
  */
 function copyOfBuild(): string {
-  if (
-    ![MAIN, join(ROOT, 'dist/randoms/count.wasm')].every((f) =>
-      fs.existsSync(f),
-    )
-  )
+  if (![MAIN, join(ROOT, 'dist/randoms/count.wasm')].every(fs.existsSync))
     throw new Error(
       'no complete build in dist/: run `npm run build` (`npm run bench` does)',
     );
@@ -77,56 +71,48 @@ function copyOfBuild(): string {
 }
 
 async function main(): Promise<void> {
-  const { runs, quick, out, only } = options();
+  const { runs, quick, only, out } = options();
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
-    process.once(
-      signal,
-      () =>
-        void stopAll().finally(() =>
-          process.exit(128 + os.constants.signals[signal]),
-        ),
-    );
-  const [ours, profile, loadBefore] = [
-    copyOfBuild(),
-    profileOf(quick),
-    os.loadavg(),
-  ];
+    process.once(signal, () => {
+      const code = 128 + os.constants.signals[signal];
+      void stopAll().finally(() => process.exit(code));
+    });
+  const [ours, loadBefore] = [copyOfBuild(), os.loadavg()];
+  const reference = join(ROOT, 'bench', 'reference-server.js');
   const logFile = join(ours, '..', '..', 'servers.log');
   const logs = fs.openSync(logFile, 'a');
   log(
     `benchmarking the build copied to ${ours}; the servers log to ${logFile}`,
   );
-  const [blocks, rounds] = [
-    BLOCKS.filter((b) => only.includes(b.id)),
-    [] as Round[],
-  ];
+  const blocks = BLOCKS.filter((b) => only.includes(b.id));
+  const rounds: Round[] = [];
   for (let i = 1; i <= runs; i++) {
     log(`round ${i} of ${runs}, ${i % 2 ? 'ours' : 'baselines'} first`);
     const round: Round = { ours: {}, base: {}, notes: {} };
+    const sides: Side[] = i % 2 ? ['ours', 'base'] : ['base', 'ours'];
     for (const block of blocks)
-      for (const side of (i % 2
-        ? ['ours', 'base']
-        : ['base', 'ours']) as Side[]) {
+      for (const side of sides) {
         const name = block.names[side === 'ours' ? 0 : 1];
-        const say = (line: string): void => log(`${block.id} ${name}: ${line}`);
         const note = (line: string): void =>
           void (round.notes[block.id] ??= []).push(
             `round ${i}, ${name}: ${line}`,
           );
-        const main = side === 'base' && !block.baseline ? REFERENCE : ours;
+        const main = side === 'base' && !block.baseline ? reference : ours;
         try {
-          say('measuring');
-          const figures = await block.measure({
-            profile,
+          log(`${block.id} ${name}: measuring`);
+          const context = {
             side,
+            quick,
             main,
             logs,
-            log: say,
+            column: round[side],
             note,
-          });
-          if (figures) round[side][block.id] = figures;
+          };
+          Object.assign(round[side], await block.measure(context));
         } catch (error) {
-          say(`FAILED: ${(error as Error).stack ?? String(error)}`);
+          log(
+            `${block.id} ${name}: FAILED: ${(error as Error).stack ?? String(error)}`,
+          );
           note(
             `**${String((error as Error).message ?? error).split('\n')[0]}**`,
           );
@@ -138,9 +124,11 @@ async function main(): Promise<void> {
     rounds.push(round);
   }
   const setting = `${quick ? 'quick (smoke run, smaller workloads)' : 'full'}, ${runs} round(s), ours/baseline alternating`;
-  const seconds = (performance.now() - started) / 1000;
-  const machine = machineBlock(setting, seconds, loadBefore);
-  const report = renderReport(blocks, rounds, machine);
+  const report = renderReport(
+    blocks,
+    rounds,
+    machineBlock(setting, loadBefore),
+  );
   process.stdout.write(`${report}\n`);
   if (out) writeBetweenMarkers(out, report);
 }
