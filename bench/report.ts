@@ -69,10 +69,8 @@ function line(row: Row, [x, y]: string[], rounds: Round[]): [string, boolean] {
     summary(ratios, '×'),
   ];
   const cells = [row.id, row.label, om, bm, rm, target, result];
-  return [
-    `| ${cells.join(' | ')} | ${os} · ${bs} · ${rs} |`,
-    result[0] === '*',
-  ];
+  const failed = result === '**FAIL**';
+  return [`| ${cells.join(' | ')} | ${os} · ${bs} · ${rs} |`, failed];
 }
 
 export function renderReport(
